@@ -1,0 +1,63 @@
+"""The SQLAlchemy engine and the request-scoped session.
+
+Plain SQLAlchemy 2 rather than an extension: services own transactions (see services/uow.py),
+tests bind the session to an outer transaction, and the worker and CLI use the same session.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+
+class Database:
+    """Holds the engine and a thread-scoped session; bound to an app by `init_app`."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.session = scoped_session(sessionmaker(expire_on_commit=False))
+
+    def init_app(self, app: Flask) -> None:
+        url = app.config["DATABASE_URL"]
+        self.engine = make_engine(url)
+        self.session.remove()
+        self.session.configure(bind=self.engine)
+        app.extensions["database"] = self
+
+        @app.teardown_appcontext
+        def _remove_session(exc: BaseException | None) -> None:
+            self.session.remove()
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets foreign keys and real (savepoint-capable) transactions."""
+    if url.startswith("sqlite"):
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            from sqlalchemy.pool import StaticPool
+
+            kwargs.setdefault("poolclass", StaticPool)
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, **kwargs)
+        _sqlite_transactional(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def _sqlite_transactional(engine: Engine) -> None:
+    """Let SQLAlchemy, not pysqlite, emit BEGIN (SQLAlchemy docs: pysqlite serializable recipe)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")

@@ -1,0 +1,31 @@
+"""Every model module, imported so that Alembic and relationships see them all."""
+
+from app.models.audit_event import AuditEvent, AuditHead
+from app.models.base import Base
+from app.models.credit_record import CreditRecord, RecordStatus, RecordType, Severity
+from app.models.department import Department
+from app.models.matter import MaterialKind, Matter, MatterMaterial
+from app.models.rules import CalendarOverride, PublicationRule
+from app.models.subject import Subject
+from app.models.user import ApiToken, ApproverRole, Role, User
+
+__all__ = [
+    "ApiToken",
+    "ApproverRole",
+    "AuditEvent",
+    "AuditHead",
+    "Base",
+    "CalendarOverride",
+    "CreditRecord",
+    "Department",
+    "MaterialKind",
+    "Matter",
+    "MatterMaterial",
+    "PublicationRule",
+    "RecordStatus",
+    "RecordType",
+    "Role",
+    "Severity",
+    "Subject",
+    "User",
+]

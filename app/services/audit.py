@@ -1,0 +1,109 @@
+"""The append-only, hash-chained audit log.
+
+Each entry's hash is SHA-256 over the previous entry's hash and the entry's canonical JSON.
+Appends lock the single `audit_head` row, so concurrent transactions never fork the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import AuditEvent, AuditHead, User
+from app.models.base import utcnow
+
+GENESIS_HASH = "0" * 64
+SYSTEM_ACTOR = "system"
+
+
+def canonical(entry: AuditEvent) -> str:
+    """The exact text the hash covers."""
+    payload = {
+        "seq": entry.seq,
+        "occurred_at": entry.occurred_at.isoformat(timespec="microseconds"),
+        "actor_id": entry.actor_id,
+        "actor_name": entry.actor_name,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "details": entry.details,
+    }
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def entry_hash(prev_hash: str, entry: AuditEvent) -> str:
+    return hashlib.sha256((prev_hash + canonical(entry)).encode("utf-8")).hexdigest()
+
+
+def record(
+    session: Session, action: str, *, actor: User | None = None, object_type: str | None = None,
+    object_id: str | None = None, details: Mapping[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEvent:
+    """Append one entry to the chain (inside the caller's transaction)."""
+    head = session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+    # Round-trip details through JSON so the hashed form equals what the database returns.
+    clean = json.loads(json.dumps(dict(details or {}), ensure_ascii=False, default=str))
+    entry = AuditEvent(
+        seq=head.seq + 1,
+        occurred_at=at or utcnow(),
+        actor_id=actor.id if actor else None,
+        actor_name=actor.username if actor else SYSTEM_ACTOR,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        details=clean,
+        prev_hash=head.hash,
+    )
+    entry.hash = entry_hash(head.hash, entry)
+    session.add(entry)
+    head.seq, head.hash = entry.seq, entry.hash
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    broken_seq: int | None = None
+    reason: str | None = None
+
+
+def verify_chain(session: Session, batch: int = 1000) -> ChainReport:
+    """Walk the chain in order; name the first entry whose link or content does not match."""
+    prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
+    while True:
+        rows = session.scalars(
+            select(AuditEvent).where(AuditEvent.seq >= expected_seq).order_by(AuditEvent.seq)
+            .limit(batch)
+        ).all()
+        if not rows:
+            break
+        for entry in rows:
+            problem = _check(entry, expected_seq, prev_hash)
+            if problem:
+                return ChainReport(False, checked, entry.seq, problem)
+            prev_hash, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.seq != checked or head.hash != prev_hash):
+        return ChainReport(False, checked, checked + 1,
+                           f"链尾不一致：记录到第 {head.seq} 条，实际只有 {checked} 条（条目可能被删除）。")
+    return ChainReport(True, checked)
+
+
+def _check(entry: AuditEvent, expected_seq: int, prev_hash: str) -> str | None:
+    if entry.seq != expected_seq:
+        return f"缺少第 {expected_seq} 条（条目可能被删除）。"
+    if entry.prev_hash != prev_hash:
+        return "前序哈希与上一条不一致（链被改动）。"
+    if entry.hash != entry_hash(prev_hash, entry):
+        return "内容与哈希不符（条目被篡改）。"
+    return None

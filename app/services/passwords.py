@@ -1,0 +1,42 @@
+"""Password hashing (argon2id) and the password policy."""
+
+from __future__ import annotations
+
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+# Verified against when the username does not exist, so timing does not reveal accounts.
+_DUMMY_HASH = _hasher.hash("creditflow-dummy-password")
+
+MIN_LENGTH = 8
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when `password` matches; always does the same amount of work."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+def policy_errors(password: str, username: str = "") -> list[str]:
+    """Chinese messages for each rule the password breaks (empty when it is acceptable)."""
+    errors = []
+    if len(password) < MIN_LENGTH:
+        errors.append(f"密码至少需要 {MIN_LENGTH} 个字符。")
+    if not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        errors.append("密码需同时包含字母和数字。")
+    if username and username.lower() in password.lower():
+        errors.append("密码不能包含用户名。")
+    return errors
