@@ -26,6 +26,7 @@ class Database:
         self.session.remove()
         self.session.configure(bind=self.engine)
         app.extensions["database"] = self
+        app.extensions["database_engine"] = self.engine
 
         @app.teardown_appcontext
         def _remove_session(exc: BaseException | None) -> None:

@@ -1,0 +1,55 @@
+# CreditFlow: `make run` serves the app, `make test` runs the whole suite.
+# Both install what is missing first and are quiet and quick on a second run.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+STAMP := .make
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk
+PO_FILES := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: run test install lint format system-packages translations clean
+
+run: install
+	@$(FLASK) db upgrade
+	@$(FLASK) seed demo
+	@echo "CreditFlow: http://127.0.0.1:5000  (demo password: $${DEMO_PASSWORD:-demo12345})"
+	@$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install
+	@$(PY) -m pytest
+
+install: $(STAMP)/system $(STAMP)/python translations
+
+$(STAMP)/system: scripts/ensure_system_packages.sh
+	@mkdir -p $(STAMP)
+	@scripts/ensure_system_packages.sh $(SYSTEM_PACKAGES)
+	@touch $@
+
+$(STAMP)/python: requirements.txt constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is required" >&2; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing Python packages into $(VENV) ..."
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt -c constraints.txt 2>&1 \
+		| grep -v "is ignored: it is neither a file nor a directory" || true
+	@$(PY) -c 'import flask, SpiffWorkflow, weasyprint' >/dev/null
+	@mkdir -p $(STAMP) && touch $@
+
+translations: $(MO_FILES)
+
+%.mo: %.po $(STAMP)/python
+	@$(VENV)/bin/pybabel compile -q -i $< -o $@
+
+lint: $(STAMP)/python
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)/python
+	@$(VENV)/bin/ruff format .
+	@$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) $(STAMP)
