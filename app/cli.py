@@ -55,13 +55,18 @@ def db_revision(message: str) -> None:
 
     from app.migrate import alembic_config
 
-    command.revision(alembic_config(current_app.config["DATABASE_URL"]), message=message,
-                     autogenerate=True)
+    command.revision(
+        alembic_config(current_app.config["DATABASE_URL"]), message=message, autogenerate=True
+    )
 
 
 @seed_cli.command("demo")
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Seed as if today were this date (records are dated relative to it).")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Seed as if today were this date (records are dated relative to it).",
+)
 def seed_demo_cmd(today: object) -> None:
     """Demo accounts, subjects, records and matters (idempotent)."""
     from app.services.seed import seed_demo
@@ -93,21 +98,30 @@ def audit_verify() -> None:
     if report.ok:
         click.echo(f"审计链完整：共 {report.checked} 条。")
         return
-    _fail(f"审计链损坏：第 {report.broken_seq} 条 — {report.reason}"
-          f"（此前 {report.checked} 条完好）")
+    _fail(
+        f"审计链损坏：第 {report.broken_seq} 条 — {report.reason}（此前 {report.checked} 条完好）"
+    )
 
 
 @users_cli.command("create")
 @click.argument("username")
-@click.option("--role", required=True,
-              type=click.Choice(["enterprise", "approver", "process_owner", "admin"]))
+@click.option(
+    "--role", required=True, type=click.Choice(["enterprise", "approver", "process_owner", "admin"])
+)
 @click.option("--department", "department_code", help="Department code (approvers).")
 @click.option("--approver-role", type=click.Choice(["window", "reviewer", "inspector", "leader"]))
 @click.option("--uscc", help="USCC of the enterprise's subject (enterprises).")
 @click.option("--name", "display_name", help="Display name.")
 @click.password_option(help="Password (prompted when omitted).")
-def users_create(username: str, role: str, department_code: str | None, approver_role: str | None,
-                 uscc: str | None, display_name: str | None, password: str) -> None:
+def users_create(
+    username: str,
+    role: str,
+    department_code: str | None,
+    approver_role: str | None,
+    uscc: str | None,
+    display_name: str | None,
+    password: str,
+) -> None:
     """Create an account."""
     from app.services.accounts import create_user
 
@@ -115,9 +129,16 @@ def users_create(username: str, role: str, department_code: str | None, approver
         approver_role = "reviewer"
     try:
         with transaction() as session:
-            create_user(session, username=username, role=role, password=password,
-                        display_name=display_name, department_code=department_code,
-                        approver_role=approver_role, uscc=uscc)
+            create_user(
+                session,
+                username=username,
+                role=role,
+                password=password,
+                display_name=display_name,
+                department_code=department_code,
+                approver_role=approver_role,
+                uscc=uscc,
+            )
     except ServiceError as exc:
         fields = getattr(exc, "fields", {})
         _fail(exc.message + "".join(f"\n  {k}: {'; '.join(v)}" for k, v in fields.items()))

@@ -88,8 +88,9 @@ def backend(request: pytest.FixtureRequest, tmp_root: Path) -> str:
 @pytest.fixture(scope="session")
 def app(backend: str, tmp_root: Path) -> Flask:
     config = TestingConfig()
-    return create_app(config, overrides={"DATABASE_URL": backend,
-                                         "STORAGE_DIR": str(tmp_root / "files")})
+    return create_app(
+        config, overrides={"DATABASE_URL": backend, "STORAGE_DIR": str(tmp_root / "files")}
+    )
 
 
 @pytest.fixture()
@@ -134,14 +135,17 @@ def client(app: Flask, session: Session) -> FlaskClient:
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     page = client.get(path)
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text) or re.search(
-        r'name="csrf_token" value="([^"]+)"', page.text)
+        r'name="csrf_token" value="([^"]+)"', page.text
+    )
     assert match, f"no CSRF token on {path}"
     return match.group(1)
 
 
 def login(client: FlaskClient, username: str, password: str = "demo12345") -> None:
-    response = client.post("/login", data={"username": username, "password": password,
-                                           "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_token(client)},
+    )
     assert response.status_code == 302, response.text
 
 

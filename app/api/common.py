@@ -58,7 +58,11 @@ def json_body() -> dict[str, Any]:
 
 
 def require_str(data: dict[str, Any], *names: str) -> dict[str, str]:
-    fields = {n: ["必填，且须为字符串。"] for n in names if not isinstance(data.get(n), str) or not data[n]}
+    fields = {
+        n: ["必填，且须为字符串。"]
+        for n in names
+        if not isinstance(data.get(n), str) or not data[n]
+    }
     if fields:
         raise InvalidInputError("请求字段校验失败。", fields)
     return {n: data[n] for n in names}

@@ -19,5 +19,5 @@ def subject_records(uscc: str) -> Response:
     rows = subjects.list_records(db.session, subject)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     per_page = min(max(request.args.get("per_page", 50, type=int) or 50, 1), 200)
-    items = [subjects.record_dict(r) for r in rows[(page - 1) * per_page: page * per_page]]
+    items = [subjects.record_dict(r) for r in rows[(page - 1) * per_page : page * per_page]]
     return jsonify(items=items, total=len(rows), page=page, per_page=per_page)

@@ -79,16 +79,11 @@ class WorkCalendar:
     def working_days_between(self, start: date, end: date) -> int:
         """Number of working days ``d`` with ``start < d <= end`` (0 if ``end <= start``)."""
         start, end = _as_date(start), _as_date(end)
-        days = (
-            start + timedelta(days=offset)
-            for offset in range(1, (end - start).days + 1)
-        )
+        days = (start + timedelta(days=offset) for offset in range(1, (end - start).days + 1))
         return sum(1 for day in days if self.is_workday(day))
 
 
-def add_working_days(
-    start: date, n: int, overrides: Mapping[date, bool] | None = None
-) -> date:
+def add_working_days(start: date, n: int, overrides: Mapping[date, bool] | None = None) -> date:
     """Convenience wrapper around :meth:`WorkCalendar.add_working_days`."""
     return WorkCalendar(overrides).add_working_days(start, n)
 

@@ -65,9 +65,7 @@ class PeriodRule:
 
     def is_effective(self, on: date) -> bool:
         """True when ``on`` lies within [effective_from, effective_to]."""
-        return self.effective_from <= on and (
-            self.effective_to is None or on <= self.effective_to
-        )
+        return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
 
 
 @dataclass(frozen=True)
@@ -124,17 +122,13 @@ def select_rule(
 def compute_periods(rule: PeriodRule, decided_on: date) -> Periods:
     """Derive repairable-from and public-until, counted from the decision date."""
     repairable = rule.published and rule.repairable
-    repairable_from = (
-        add_months(decided_on, rule.min_months or 0) if repairable else None
-    )
+    repairable_from = add_months(decided_on, rule.min_months or 0) if repairable else None
     public_until = (
         add_months(decided_on, rule.max_months)
         if rule.published and rule.max_months is not None
         else None
     )
-    return Periods(
-        rule.published, repairable, repairable_from, public_until, rule.rule_set
-    )
+    return Periods(rule.published, repairable, repairable_from, public_until, rule.rule_set)
 
 
 def scheme_for(department_code: str, record_type: str) -> str:
@@ -158,10 +152,10 @@ def _specificity(rule: PeriodRule) -> tuple[bool, bool, bool, date]:
 
 # --- Seed tables (DOMAIN §1.1) -------------------------------------------------------
 
-_SRC_NDRC_58 = "58号令（失信行为纠正后的信用信息修复管理办法（试行））；沪府办规〔2024〕8号 §一(一)2"
-_SRC_NDRC_36 = (
-    "36号令（信用修复管理办法，国家发展改革委令2025年第36号）；国办发〔2025〕22号 §二"
+_SRC_NDRC_58 = (
+    "58号令（失信行为纠正后的信用信息修复管理办法（试行））；沪府办规〔2024〕8号 §一(一)2"
 )
+_SRC_NDRC_36 = "36号令（信用修复管理办法，国家发展改革委令2025年第36号）；国办发〔2025〕22号 §二"
 _SRC_SAMR_2021 = "市场监管总局令第45号 §2、§13、§14；国市监信规〔2021〕3号"
 _SRC_SAMR_107 = "市场监督管理信用修复管理办法（市场监管总局令第107号）"
 _SRC_EIPR = "企业信息公示暂行条例 §8、§17"
@@ -215,9 +209,7 @@ def _rule(
 def _ndrc_58_rules() -> tuple[PeriodRule, ...]:
     args = ("NDRC-58", "creditchina", "administrative_penalty", _NDRC_58, _SRC_NDRC_58)
     return (
-        _rule(
-            *args, min_months=3, max_months=36, note="仅警告、通报批评的处罚不予公示"
-        ),
+        _rule(*args, min_months=3, max_months=36, note="仅警告、通报批评的处罚不予公示"),
         _rule(
             *args,
             sector=SECTOR_FOOD_DRUG_SAFETY,
@@ -331,9 +323,5 @@ def _list_rules() -> tuple[PeriodRule, ...]:
 
 
 DEFAULT_RULES: tuple[PeriodRule, ...] = (
-    _ndrc_58_rules()
-    + _ndrc_36_rules()
-    + _samr_2021_rules()
-    + _samr_107_rules()
-    + _list_rules()
+    _ndrc_58_rules() + _ndrc_36_rules() + _samr_2021_rules() + _samr_107_rules() + _list_rules()
 )

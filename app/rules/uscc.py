@@ -71,17 +71,13 @@ def normalize_uscc(raw: str) -> str:
 
 def uscc_check_char(first17: str) -> str:
     """The GB 32100 check character (position 18) for 17 valid characters."""
-    total = sum(
-        USCC_CHARS.index(ch) * w for ch, w in zip(first17, USCC_WEIGHTS, strict=True)
-    )
+    total = sum(USCC_CHARS.index(ch) * w for ch, w in zip(first17, USCC_WEIGHTS, strict=True))
     return USCC_CHARS[(31 - total % 31) % 31]
 
 
 def org_code_check_char(first8: str) -> str:
     """The GB 11714 check character for the first 8 characters of an organisation code."""
-    total = sum(
-        _org_value(ch) * w for ch, w in zip(first8, ORG_CODE_WEIGHTS, strict=True)
-    )
+    total = sum(_org_value(ch) * w for ch, w in zip(first8, ORG_CODE_WEIGHTS, strict=True))
     check = 11 - total % 11
     return {10: "X", 11: "0"}.get(check, str(check))
 
@@ -135,10 +131,7 @@ def _check_char_errors(code: str) -> tuple[str, ...]:
         return ()
     if uscc_check_char(code[:17]) == code[17]:
         return ()
-    return (
-        f"第18位校验码“{code[17]}”与前17位不匹配，代码很可能有录入错误。"
-        + _RECHECK_HINT,
-    )
+    return (f"第18位校验码“{code[17]}”与前17位不匹配，代码很可能有录入错误。" + _RECHECK_HINT,)
 
 
 def _warnings(code: str) -> tuple[str, ...]:
@@ -162,7 +155,5 @@ def _registration_warnings(code: str) -> tuple[str, ...]:
     if known is None:
         return (f"第1位登记管理部门代码“{department}”不在已知范围内，请核对。",)
     if known and category not in known:
-        return (
-            f"第2位机构类别“{category}”与登记管理部门“{department}”的已知组合不符，请核对。",
-        )
+        return (f"第2位机构类别“{category}”与登记管理部门“{department}”的已知组合不符，请核对。",)
     return ()

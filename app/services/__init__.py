@@ -1,1 +1,1 @@
-"""Use cases. Services own the transaction, take explicit arguments and never read request globals."""
+"""Use cases: own the transaction, take explicit arguments, never read request globals."""

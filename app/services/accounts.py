@@ -31,8 +31,7 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     user = find_user(session, username)
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
-        audit.record(session, "auth.login_failed", actor=None,
-                     details={"username": username[:64]})
+        audit.record(session, "auth.login_failed", actor=None, details={"username": username[:64]})
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -42,7 +41,12 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 
 
 def register_enterprise(
-    session: Session, *, username: str, password: str, password_confirm: str, uscc: str,
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    password_confirm: str,
+    uscc: str,
     name: str,
 ) -> User:
     """Create an enterprise account bound to its credit subject (created if unknown)."""
@@ -81,31 +85,52 @@ def register_enterprise(
             "注册信息有误，请按提示修改。",
             {"name": ["企业名称与登记信息不一致，请按营业执照填写。"]},
         )
-    user = User(username=username, password_hash=hash_password(password), display_name=name,
-                role=Role.ENTERPRISE.value, subject_id=subject.id)
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        display_name=name,
+        role=Role.ENTERPRISE.value,
+        subject_id=subject.id,
+    )
     session.add(user)
     session.flush()
-    audit.record(session, "user.registered", actor=user, object_type="subject",
-                 object_id=subject.uscc)
+    audit.record(
+        session, "user.registered", actor=user, object_type="subject", object_id=subject.uscc
+    )
     logger.info("enterprise registered: %s for %s", username, subject.uscc)
     return user
 
 
 def create_user(
-    session: Session, *, username: str, role: str, password: str, display_name: str | None = None,
-    department_code: str | None = None, approver_role: str | None = None,
-    uscc: str | None = None, actor: User | None = None,
+    session: Session,
+    *,
+    username: str,
+    role: str,
+    password: str,
+    display_name: str | None = None,
+    department_code: str | None = None,
+    approver_role: str | None = None,
+    uscc: str | None = None,
+    actor: User | None = None,
 ) -> User:
     """Create any account (CLI and admin); checks the role's required links."""
     if role not in {r.value for r in Role}:
-        raise InvalidInputError("角色无效。", {"role": [f"可选：{', '.join(r.value for r in Role)}"]})
+        raise InvalidInputError(
+            "角色无效。", {"role": [f"可选：{', '.join(r.value for r in Role)}"]}
+        )
     if find_user(session, username):
         raise ConflictError(f"用户名 {username} 已存在。")
-    user = User(username=username, password_hash=hash_password(password), role=role,
-                display_name=display_name or username)
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        display_name=display_name or username,
+    )
     if role == Role.APPROVER:
         if approver_role not in {r.value for r in ApproverRole}:
-            raise InvalidInputError("审批人需要岗位。", {"approver_role": ["window/reviewer/inspector/leader"]})
+            raise InvalidInputError(
+                "审批人需要岗位。", {"approver_role": ["window/reviewer/inspector/leader"]}
+            )
         user.approver_role = approver_role
         user.department_id = _department_id(session, department_code)
     if role == Role.ENTERPRISE:
@@ -118,8 +143,14 @@ def create_user(
         user.subject_id = subject.id
     session.add(user)
     session.flush()
-    audit.record(session, "user.created", actor=actor, object_type="user", object_id=username,
-                 details={"role": role})
+    audit.record(
+        session,
+        "user.created",
+        actor=actor,
+        object_type="user",
+        object_id=username,
+        details={"role": role},
+    )
     return user
 
 
@@ -135,16 +166,32 @@ def _token_hash(raw: str) -> str:
 
 
 def issue_token(
-    session: Session, user: User, *, ttl: timedelta, kind: str = "personal", name: str = "",
+    session: Session,
+    user: User,
+    *,
+    ttl: timedelta,
+    kind: str = "personal",
+    name: str = "",
 ) -> tuple[str, ApiToken]:
     """Create a bearer token; the raw value is returned once and only its hash is kept."""
     raw = "cf_" + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, token_hash=_token_hash(raw), kind=kind, name=name,
-                     expires_at=utcnow() + ttl)
+    token = ApiToken(
+        user_id=user.id,
+        token_hash=_token_hash(raw),
+        kind=kind,
+        name=name,
+        expires_at=utcnow() + ttl,
+    )
     session.add(token)
     session.flush()
-    audit.record(session, "token.issued", actor=user, object_type="api_token",
-                 object_id=str(token.id), details={"kind": kind})
+    audit.record(
+        session,
+        "token.issued",
+        actor=user,
+        object_type="api_token",
+        object_id=str(token.id),
+        details={"kind": kind},
+    )
     return raw, token
 
 
@@ -162,14 +209,16 @@ def revoke_token(session: Session, token_id: int, actor: User) -> None:
     if token is None or (token.user_id != actor.id and actor.role != Role.ADMIN):
         raise NotFoundError("令牌不存在。")
     token.revoked_at = utcnow()
-    audit.record(session, "token.revoked", actor=actor, object_type="api_token",
-                 object_id=str(token_id))
+    audit.record(
+        session, "token.revoked", actor=actor, object_type="api_token", object_id=str(token_id)
+    )
 
 
 def sign_out_everywhere(session: Session, user: User) -> None:
     """Invalidate every session cookie of this user (and revoke its personal tokens)."""
     user.session_epoch += 1
-    for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
-                                                        ApiToken.revoked_at.is_(None))):
+    for token in session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ):
         token.revoked_at = utcnow()
     audit.record(session, "auth.logout_everywhere", actor=user)

@@ -43,8 +43,13 @@ def entry_hash(prev_hash: str, entry: AuditEvent) -> str:
 
 
 def record(
-    session: Session, action: str, *, actor: User | None = None, object_type: str | None = None,
-    object_id: str | None = None, details: Mapping[str, Any] | None = None,
+    session: Session,
+    action: str,
+    *,
+    actor: User | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    details: Mapping[str, Any] | None = None,
     at: datetime | None = None,
 ) -> AuditEvent:
     """Append one entry to the chain (inside the caller's transaction)."""
@@ -82,7 +87,9 @@ def verify_chain(session: Session, batch: int = 1000) -> ChainReport:
     prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
     while True:
         rows = session.scalars(
-            select(AuditEvent).where(AuditEvent.seq >= expected_seq).order_by(AuditEvent.seq)
+            select(AuditEvent)
+            .where(AuditEvent.seq >= expected_seq)
+            .order_by(AuditEvent.seq)
             .limit(batch)
         ).all()
         if not rows:
@@ -94,8 +101,12 @@ def verify_chain(session: Session, batch: int = 1000) -> ChainReport:
             prev_hash, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
     head = session.get(AuditHead, 1)
     if head is not None and (head.seq != checked or head.hash != prev_hash):
-        return ChainReport(False, checked, checked + 1,
-                           f"链尾不一致：记录到第 {head.seq} 条，实际只有 {checked} 条（条目可能被删除）。")
+        return ChainReport(
+            False,
+            checked,
+            checked + 1,
+            f"链尾不一致：记录到第 {head.seq} 条，实际只有 {checked} 条（条目可能被删除）。",
+        )
     return ChainReport(True, checked)
 
 

@@ -22,12 +22,20 @@ def add_working_days(session: Session, start: date, days: int) -> date:
     return get_calendar(session).add_working_days(start, days)
 
 
-def set_override(session: Session, day: date, is_workday: bool, note: str, actor: User | None) -> None:
-    """Record an official working-day fact (e.g. next year's holiday notice before the package knows it)."""
+def set_override(
+    session: Session, day: date, is_workday: bool, note: str, actor: User | None
+) -> None:
+    """Record an official working-day fact (e.g. a holiday notice the package lacks)."""
     row = session.get(CalendarOverride, day)
     if row is None:
         session.add(CalendarOverride(day=day, is_workday=is_workday, note=note))
     else:
         row.is_workday, row.note = is_workday, note
-    audit.record(session, "calendar.override", actor=actor, object_type="date",
-                 object_id=day.isoformat(), details={"is_workday": is_workday, "note": note})
+    audit.record(
+        session,
+        "calendar.override",
+        actor=actor,
+        object_type="date",
+        object_id=day.isoformat(),
+        details={"is_workday": is_workday, "note": note},
+    )

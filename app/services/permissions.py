@@ -19,8 +19,10 @@ def can_view_subject(actor: User, subject: Subject) -> bool:
 
 def can_work_department(actor: User, department_id: int | None) -> bool:
     """An approver works only its own department's tasks."""
-    return actor.role == Role.APPROVER and department_id is not None and (
-        actor.department_id == department_id
+    return (
+        actor.role == Role.APPROVER
+        and department_id is not None
+        and (actor.department_id == department_id)
     )
 
 

@@ -25,7 +25,9 @@ def load_rules(session: Session) -> list[PeriodRule]:
 
 def ensure_reference_rules(session: Session) -> int:
     """Insert the shipped rule rows that are missing; existing rows are never edited."""
-    existing = {tuple(getattr(r, k) for k in _RULE_KEY) for r in session.scalars(select(PublicationRule))}
+    existing = {
+        tuple(getattr(r, k) for k in _RULE_KEY) for r in session.scalars(select(PublicationRule))
+    }
     added = 0
     for rule in DEFAULT_RULES:
         key = tuple(getattr(rule, k) for k in _RULE_KEY)
@@ -36,18 +38,31 @@ def ensure_reference_rules(session: Session) -> int:
     return added
 
 
-def apply_publication_rules(session: Session, record: CreditRecord,
-                            rules: list[PeriodRule] | None = None) -> None:
-    """Set the record's rule set, repairable flag and dates from the rule in force on its decision date."""
+def apply_publication_rules(
+    session: Session, record: CreditRecord, rules: list[PeriodRule] | None = None
+) -> None:
+    """Set rule set, repairable flag and dates from the rule in force on the decision date."""
     rules = rules if rules is not None else load_rules(session)
     scheme = scheme_for(record.department.code, record.record_type)
-    rule = select_rule(rules, scheme=scheme, record_type=record.record_type,
-                       severity=record.severity, sector=record.sector,
-                       procedure=record.procedure, on=record.decided_on)
+    rule = select_rule(
+        rules,
+        scheme=scheme,
+        record_type=record.record_type,
+        severity=record.severity,
+        sector=record.sector,
+        procedure=record.procedure,
+        on=record.decided_on,
+    )
     if rule is None and scheme != "creditchina":
-        rule = select_rule(rules, scheme="creditchina", record_type=record.record_type,
-                           severity=record.severity, sector=record.sector,
-                           procedure=record.procedure, on=record.decided_on)
+        rule = select_rule(
+            rules,
+            scheme="creditchina",
+            record_type=record.record_type,
+            severity=record.severity,
+            sector=record.sector,
+            procedure=record.procedure,
+            on=record.decided_on,
+        )
     if rule is None:
         raise InvalidInputError(
             f"没有适用于 {record.decided_on} 的公示期限规则（{record.record_type}）。",

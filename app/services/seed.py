@@ -48,12 +48,21 @@ def _subjects(session: Session, today: date) -> int:
     for uscc, name, entity_type, legal_rep, authority, region, grade in SUBJECTS:
         if uscc in known:
             continue
-        session.add(Subject(
-            uscc=uscc, name=name, entity_type=entity_type, legal_representative=legal_rep,
-            registration_authority=authority, region_code=region, established_on=date(2019, 4, 16),
-            grade_scheme="public_comprehensive", grade=grade, grade_as_of=today.replace(day=1),
-            serious_list=uscc == "91310115MAC4R7LN0W",
-        ))
+        session.add(
+            Subject(
+                uscc=uscc,
+                name=name,
+                entity_type=entity_type,
+                legal_representative=legal_rep,
+                registration_authority=authority,
+                region_code=region,
+                established_on=date(2019, 4, 16),
+                grade_scheme="public_comprehensive",
+                grade=grade,
+                grade_as_of=today.replace(day=1),
+                serious_list=uscc == "91310115MAC4R7LN0W",
+            )
+        )
         added += 1
     session.flush()
     return added
@@ -65,31 +74,61 @@ def _users(session: Session, password: str) -> int:
     for username, role, approver_role, dept, uscc, display in USERS:
         if username in known:
             continue
-        create_user(session, username=username, role=role, password=password, display_name=display,
-                    department_code=dept, approver_role=approver_role, uscc=uscc)
+        create_user(
+            session,
+            username=username,
+            role=role,
+            password=password,
+            display_name=display,
+            department_code=dept,
+            approver_role=approver_role,
+            uscc=uscc,
+        )
         added += 1
     return added
 
 
 def _records(session: Session, departments: dict[str, Department], today: date) -> int:
     subjects = {s.uscc: s for s in session.scalars(select(Subject))}
-    existing = {(r.subject_id, r.extra.get("seed_key")) for r in session.scalars(select(CreditRecord))}
+    existing = {
+        (r.subject_id, r.extra.get("seed_key")) for r in session.scalars(select(CreditRecord))
+    }
     rules = load_rules(session)
     added = 0
-    for uscc, key, rtype, severity, dept, days_ago, sector, number, violation, content, fine in RECORDS:
+    for (
+        uscc,
+        key,
+        rtype,
+        severity,
+        dept,
+        days_ago,
+        sector,
+        number,
+        violation,
+        content,
+        fine,
+    ) in RECORDS:
         subject = subjects[uscc]
         if (subject.id, key) in existing:
             continue
         decided = today - timedelta(days=days_ago)
         record = CreditRecord(
-            subject=subject, record_type=rtype, severity=severity,
-            decision_no=number.format(year=decided.year), violation=violation,
-            penalty_content=content, fine_yuan=Decimal(fine) if fine else None, sector=sector,
-            procedure="普通程序", department=departments[dept],
-            authority=departments[dept].authority_name, decided_on=decided,
+            subject=subject,
+            record_type=rtype,
+            severity=severity,
+            decision_no=number.format(year=decided.year),
+            violation=violation,
+            penalty_content=content,
+            fine_yuan=Decimal(fine) if fine else None,
+            sector=sector,
+            procedure="普通程序",
+            department=departments[dept],
+            authority=departments[dept].authority_name,
+            decided_on=decided,
             published_on=decided + timedelta(days=7),
             platforms=["gsxt", "creditchina"] if dept == "samr" else ["creditchina"],
-            source="seed", extra={"seed_key": key},
+            source="seed",
+            extra={"seed_key": key},
         )
         apply_publication_rules(session, record, rules)
         session.add(record)
@@ -104,9 +143,16 @@ def _matters(session: Session, departments: dict[str, Department]) -> int:
     for code, name, dept, notify, rongque, promised, verify_days, notice, materials in MATTERS:
         if code in known:
             continue
-        matter = Matter(code=code, name=name, department=departments[dept], notify_commit=notify,
-                        rongque=rongque, promised_days=promised, verification_days=verify_days,
-                        notice_text=notice)
+        matter = Matter(
+            code=code,
+            name=name,
+            department=departments[dept],
+            notify_commit=notify,
+            rongque=rongque,
+            promised_days=promised,
+            verification_days=verify_days,
+            notice_text=notice,
+        )
         matter.materials = [
             MatterMaterial(code=m_code, name=m_name, kind=kind, deferral_days=days, position=i)
             for i, (m_code, m_name, kind, days) in enumerate(materials)

@@ -21,7 +21,9 @@ def get_subject_for(session: Session, uscc: str, actor: User) -> Subject:
     """
     code = normalize_uscc(uscc)
     if len(code) != 18:
-        raise InvalidInputError("统一社会信用代码应为 18 位。", {"uscc": ["统一社会信用代码应为 18 位。"]})
+        raise InvalidInputError(
+            "统一社会信用代码应为 18 位。", {"uscc": ["统一社会信用代码应为 18 位。"]}
+        )
     subject = session.scalar(select(Subject).where(Subject.uscc == code))
     if subject is None or not can_view_subject(actor, subject):
         raise NotFoundError("未找到该信用主体。")
@@ -31,7 +33,8 @@ def get_subject_for(session: Session, uscc: str, actor: User) -> Subject:
 def list_records(session: Session, subject: Subject) -> Sequence[CreditRecord]:
     """The subject's records, newest decision first."""
     return session.scalars(
-        select(CreditRecord).where(CreditRecord.subject_id == subject.id)
+        select(CreditRecord)
+        .where(CreditRecord.subject_id == subject.id)
         .order_by(CreditRecord.decided_on.desc(), CreditRecord.id.desc())
     ).all()
 

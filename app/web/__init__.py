@@ -6,10 +6,10 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.web import labels
     from app.web.admin import bp as admin_bp
     from app.web.auth import bp as auth_bp
     from app.web.main import bp as main_bp
-    from app.web import labels
 
     labels.init_app(app)
 

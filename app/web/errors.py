@@ -1,4 +1,4 @@
-"""Exceptions → status codes, as an HTML page or the API's JSON envelope. Never a 500 for bad input."""
+"""Exceptions → status codes, as an HTML page or the API's JSON envelope (no 500 for bad input)."""
 
 from __future__ import annotations
 
@@ -32,25 +32,49 @@ HINTS = {
     500: "系统出现内部错误，已记录。请稍后重试；如仍有问题请联系管理员。",
     503: "系统暂时无法连接数据库。请稍后重试，您已提交的数据不会丢失。",
 }
-CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-         405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_type",
-         422: "validation_failed", 429: "rate_limited", 500: "internal_error",
-         503: "unavailable"}
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_type",
+    422: "validation_failed",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
 
 
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def error_response(status: int, message: str | None = None, code: str | None = None,
-                   details: dict[str, Any] | None = None) -> tuple[Response | str, int]:
+def error_response(
+    status: int,
+    message: str | None = None,
+    code: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> tuple[Response | str, int]:
     message = message or _(HINTS.get(status, HINTS[400]))
     if wants_json():
-        body = {"error": {"code": code or CODES.get(status, "error"), "message": message,
-                          "details": details or {}}}
+        body = {
+            "error": {
+                "code": code or CODES.get(status, "error"),
+                "message": message,
+                "details": details or {},
+            }
+        }
         return jsonify(body), status
-    return render_template("errors/error.html", status=status, message=message,
-                           hint=_(HINTS.get(status, "")), details=details or {}), status
+    return render_template(
+        "errors/error.html",
+        status=status,
+        message=message,
+        hint=_(HINTS.get(status, "")),
+        details=details or {},
+    ), status
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -61,8 +85,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> tuple[Response | str, int]:
-        return error_response(400, _("页面已过期或缺少安全令牌（CSRF）。请刷新页面后重新提交。"),
-                              "csrf_failed")
+        return error_response(
+            400, _("页面已过期或缺少安全令牌（CSRF）。请刷新页面后重新提交。"), "csrf_failed"
+        )
 
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(exc: RateLimitExceeded) -> tuple[Response | str, int]:

@@ -21,10 +21,18 @@ STATUSES = {
     "deleted": _l("已删除"),
     "expired": _l("期满停止公示"),
 }
-ROLES = {"enterprise": _l("企业"), "approver": _l("审批人员"), "process_owner": _l("流程管理员"),
-         "admin": _l("系统管理员")}
-APPROVER_ROLES = {"window": _l("一口受理窗口"), "reviewer": _l("审核"), "inspector": _l("核查"),
-                  "leader": _l("分管领导")}
+ROLES = {
+    "enterprise": _l("企业"),
+    "approver": _l("审批人员"),
+    "process_owner": _l("流程管理员"),
+    "admin": _l("系统管理员"),
+}
+APPROVER_ROLES = {
+    "window": _l("一口受理窗口"),
+    "reviewer": _l("审核"),
+    "inspector": _l("核查"),
+    "leader": _l("分管领导"),
+}
 
 
 def _label(table: dict[str, object]):  # type: ignore[no-untyped-def]
@@ -36,7 +44,9 @@ def _label(table: dict[str, object]):  # type: ignore[no-untyped-def]
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
-        record_type_label=_label(RECORD_TYPES), severity_label=_label(SEVERITIES),
-        status_label=_label(STATUSES), role_label=_label(ROLES),
+        record_type_label=_label(RECORD_TYPES),
+        severity_label=_label(SEVERITIES),
+        status_label=_label(STATUSES),
+        role_label=_label(ROLES),
         approver_role_label=_label(APPROVER_ROLES),
     )

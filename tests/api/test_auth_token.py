@@ -17,8 +17,9 @@ RECORDS = "/api/v1/subjects/91310114MA1GT8QX92/records"
 
 
 def test_token_is_stored_only_as_hash(client: FlaskClient, seeded: Session) -> None:
-    response = client.post("/api/v1/auth/token",
-                           json={"username": "ent_chengxi", "password": "demo12345"})
+    response = client.post(
+        "/api/v1/auth/token", json={"username": "ent_chengxi", "password": "demo12345"}
+    )
     assert response.status_code == 200
     raw = response.json["token"]
     assert "+" in response.json["expires_at"] or response.json["expires_at"].endswith("Z")
@@ -40,12 +41,19 @@ def test_malformed_body_gives_400_or_422(client: FlaskClient, seeded: Session) -
 
 
 def test_token_requests_are_rate_limited(client: FlaskClient, seeded: Session) -> None:
-    codes = [client.post("/api/v1/auth/token",
-                         json={"username": "ent_chengxi", "password": "bad"}).status_code
-             for _ in range(6)]
+    codes = [
+        client.post(
+            "/api/v1/auth/token", json={"username": "ent_chengxi", "password": "bad"}
+        ).status_code
+        for _ in range(6)
+    ]
     assert codes == [401] * 5 + [429]
-    assert client.post("/api/v1/auth/token", json={"username": "x", "password": "y"}).json[
-        "error"]["code"] == "rate_limited"
+    assert (
+        client.post("/api/v1/auth/token", json={"username": "x", "password": "y"}).json["error"][
+            "code"
+        ]
+        == "rate_limited"
+    )
 
 
 def test_missing_expired_and_revoked_tokens_are_401(client: FlaskClient, seeded: Session) -> None:

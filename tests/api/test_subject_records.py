@@ -12,21 +12,38 @@ OTHER = "91370200MADD272H4F"
 
 
 def test_enterprise_reads_its_own_records(client: FlaskClient, seeded: Session) -> None:
-    response = client.get(f"/api/v1/subjects/{OWN}/records", headers=api_token(client, "ent_chengxi"))
+    response = client.get(
+        f"/api/v1/subjects/{OWN}/records", headers=api_token(client, "ent_chengxi")
+    )
     assert response.status_code == 200
     body = response.json
     assert body["total"] == 5 and body["page"] == 1
     item = body["items"][0]
-    assert set(item) >= {"id", "type", "severity", "decision_no", "department", "decided_on",
-                         "published_on", "public_until", "repairable", "repairable_from", "status"}
-    repairable_now = [r for r in body["items"] if r["repairable"] and r["repairable_from"] <= "2026-11-20"]
+    assert set(item) >= {
+        "id",
+        "type",
+        "severity",
+        "decision_no",
+        "department",
+        "decided_on",
+        "published_on",
+        "public_until",
+        "repairable",
+        "repairable_from",
+        "status",
+    }
+    repairable_now = [
+        r for r in body["items"] if r["repairable"] and r["repairable_from"] <= "2026-11-20"
+    ]
     assert len(repairable_now) >= 3
     assert len({r["department"] for r in repairable_now}) >= 2
     assert any(r["type"] == "abnormal_operations" for r in body["items"])
     assert any(r["repairable"] and r["repairable_from"] > "2026-11-20" for r in body["items"])
 
 
-def test_other_subject_is_indistinguishable_from_unknown(client: FlaskClient, seeded: Session) -> None:
+def test_other_subject_is_indistinguishable_from_unknown(
+    client: FlaskClient, seeded: Session
+) -> None:
     headers = api_token(client, "ent_chengxi")
     other = client.get(f"/api/v1/subjects/{OTHER}/records", headers=headers)
     unknown = client.get("/api/v1/subjects/91350100M000100Y43/records", headers=headers)
@@ -41,8 +58,9 @@ def test_approver_reads_any_subject(client: FlaskClient, seeded: Session) -> Non
 
 
 def test_lowercase_code_is_normalised(client: FlaskClient, seeded: Session) -> None:
-    response = client.get(f"/api/v1/subjects/{OWN.lower()}/records",
-                          headers=api_token(client, "ent_chengxi"))
+    response = client.get(
+        f"/api/v1/subjects/{OWN.lower()}/records", headers=api_token(client, "ent_chengxi")
+    )
     assert response.status_code == 200
 
 

@@ -85,9 +85,7 @@ def test_plain_weekdays_and_weekends() -> None:
         (date(2025, 9, 26), 5, date(2025, 10, 10)),
     ],
 )
-def test_add_working_days_across_long_holidays(
-    start: date, n: int, expected: date
-) -> None:
+def test_add_working_days_across_long_holidays(start: date, n: int, expected: date) -> None:
     assert CAL.add_working_days(start, n) == expected
 
 
@@ -126,9 +124,7 @@ def test_overrides_win_over_package_data() -> None:
 
 def test_module_helper_accepts_overrides() -> None:
     assert add_working_days(date(2025, 3, 7), 1) == date(2025, 3, 10)
-    assert add_working_days(date(2025, 3, 7), 1, {date(2025, 3, 8): True}) == date(
-        2025, 3, 8
-    )
+    assert add_working_days(date(2025, 3, 7), 1, {date(2025, 3, 8): True}) == date(2025, 3, 8)
 
 
 def test_unknown_year_uses_provisional_fallback() -> None:

@@ -77,10 +77,7 @@ def test_food_sector_under_58_hao_ling_needs_one_year() -> None:
     rule = pick("creditchina", date(2025, 6, 1), "general", sector="food_drug_safety")
     assert rule.rule_set == "NDRC-58"
     assert rule.min_months == 12
-    assert (
-        pick("creditchina", date(2025, 6, 1), "general", sector="retail").min_months
-        == 3
-    )
+    assert pick("creditchina", date(2025, 6, 1), "general", sector="retail").min_months == 3
 
 
 def test_summary_procedure_under_58_hao_ling_is_not_published() -> None:
@@ -90,9 +87,7 @@ def test_summary_procedure_under_58_hao_ling_is_not_published() -> None:
 
 
 def test_procedure_match_beats_sector_match() -> None:
-    rule = pick(
-        "creditchina", date(2025, 6, 1), sector="food_drug_safety", procedure="简易程序"
-    )
+    rule = pick("creditchina", date(2025, 6, 1), sector="food_drug_safety", procedure="简易程序")
     assert not rule.published
 
 
@@ -142,13 +137,8 @@ def test_lists_are_available_on_both_schemes(scheme: str) -> None:
 
 def test_no_rule_before_any_version_or_without_required_severity() -> None:
     common = {"scheme": "creditchina", "record_type": "administrative_penalty"}
-    assert (
-        select_rule(DEFAULT_RULES, **common, severity="general", on=date(2023, 4, 30))
-        is None
-    )
-    assert (
-        select_rule(DEFAULT_RULES, **common, severity=None, on=date(2026, 6, 1)) is None
-    )
+    assert select_rule(DEFAULT_RULES, **common, severity="general", on=date(2023, 4, 30)) is None
+    assert select_rule(DEFAULT_RULES, **common, severity=None, on=date(2026, 6, 1)) is None
 
 
 @pytest.mark.parametrize(
@@ -209,9 +199,7 @@ def test_rule_rejects_unknown_scheme() -> None:
         (date(2026, 5, 12), 0, date(2026, 5, 12)),
     ],
 )
-def test_add_months_clamps_to_month_end(
-    start: date, months: int, expected: date
-) -> None:
+def test_add_months_clamps_to_month_end(start: date, months: int, expected: date) -> None:
     assert add_months(start, months) == expected
 
 

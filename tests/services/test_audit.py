@@ -13,8 +13,13 @@ from app.services import audit
 
 def _entries(session: Session, n: int) -> None:
     for i in range(n):
-        audit.record(session, "test.event", object_type="case", object_id=str(i),
-                     details={"i": i, "text": "信用修复"})
+        audit.record(
+            session,
+            "test.event",
+            object_type="case",
+            object_id=str(i),
+            details={"i": i, "text": "信用修复"},
+        )
     session.commit()
 
 
@@ -57,8 +62,10 @@ def test_database_refuses_update_and_delete(session: Session) -> None:
 def test_tampered_entry_is_named_by_verify(app: Flask, session: Session) -> None:
     _entries(session, 4)
     _disable_guards(session)
-    session.execute(text("UPDATE audit_event SET details = :d WHERE seq = 3"),
-                    {"d": '{"i": 99, "text": "篡改"}'})
+    session.execute(
+        text("UPDATE audit_event SET details = :d WHERE seq = 3"),
+        {"d": '{"i": 99, "text": "篡改"}'},
+    )
     session.commit()
     result = _verify(app)
     assert result.exit_code == 1

@@ -14,12 +14,19 @@ from app.services.errors import InvalidInputError
 from app.services.records import apply_publication_rules
 
 
-def _record(session: Session, dept: str, decided: date, severity: str = "general",
-            record_type: str = "administrative_penalty") -> CreditRecord:
+def _record(
+    session: Session,
+    dept: str,
+    decided: date,
+    severity: str = "general",
+    record_type: str = "administrative_penalty",
+) -> CreditRecord:
     return CreditRecord(
         subject=session.scalar(select(Subject).where(Subject.uscc == "91310114MA1GT8QX92")),
         department=session.scalar(select(Department).where(Department.code == dept)),
-        record_type=record_type, severity=severity, decision_no="测试〔2026〕1号",
+        record_type=record_type,
+        severity=severity,
+        decision_no="测试〔2026〕1号",
         decided_on=decided,
     )
 
@@ -44,7 +51,10 @@ def test_samr_records_follow_the_publicity_system_rules(seeded: Session) -> None
     record = _record(seeded, "samr", date(2026, 5, 12))
     apply_publication_rules(seeded, record)
     assert (record.rule_set, record.repairable_from, record.public_until) == (
-        "SAMR-107", date(2026, 8, 12), date(2027, 5, 12))
+        "SAMR-107",
+        date(2026, 8, 12),
+        date(2027, 5, 12),
+    )
 
 
 def test_a_date_without_any_rule_is_a_clear_error(seeded: Session) -> None:
@@ -54,7 +64,9 @@ def test_a_date_without_any_rule_is_a_clear_error(seeded: Session) -> None:
 
 
 def test_rule_rows_are_data_not_code(seeded: Session) -> None:
-    rows = seeded.scalars(select(PublicationRule).where(PublicationRule.rule_set == "NDRC-36")).all()
+    rows = seeded.scalars(
+        select(PublicationRule).where(PublicationRule.rule_set == "NDRC-36")
+    ).all()
     assert rows and all(r.effective_from == date(2026, 4, 1) for r in rows)
     assert all(r.source for r in rows)
 

@@ -17,7 +17,10 @@ def test_contract_accounts_exist_with_their_roles(seeded: Session) -> None:
     assert users["clerk_window"].approver_role == "window"
     assert users["rev_samr"].department.code == "samr"
     assert users["insp_samr"].approver_role == "inspector"
-    assert users["lead_ndrc"].approver_role == "leader" and users["lead_ndrc"].department.code == "ndrc"
+    assert (
+        users["lead_ndrc"].approver_role == "leader"
+        and users["lead_ndrc"].department.code == "ndrc"
+    )
     assert users["owner"].role == "process_owner" and users["admin"].role == "admin"
     assert users["ent_haian"].subject.uscc == "91370200MADD272H4F"
 
@@ -32,7 +35,9 @@ def test_demo_subjects_are_synthetic_and_valid(seeded: Session) -> None:
 
 def test_chengxi_has_the_records_the_demo_needs(seeded: Session) -> None:
     subject = seeded.scalar(select(Subject).where(Subject.uscc == "91310114MA1GT8QX92"))
-    records = seeded.scalars(select(CreditRecord).where(CreditRecord.subject_id == subject.id)).all()
+    records = seeded.scalars(
+        select(CreditRecord).where(CreditRecord.subject_id == subject.id)
+    ).all()
     repairable = [r for r in records if r.is_repairable_on(SEED_DAY)]
     assert len(repairable) >= 3
     assert len({r.department.code for r in repairable}) >= 2

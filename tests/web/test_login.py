@@ -29,9 +29,17 @@ def test_enterprise_signs_in_and_sees_repairable_records(client: FlaskClient, se
     assert "青税稽罚" not in page.text  # another subject's record
 
 
-def test_wrong_password_is_refused_without_revealing_which_part(client: FlaskClient, seeded) -> None:
-    response = client.post("/login", data={"username": "ent_chengxi", "password": "wrong-pass1",
-                                           "csrf_token": csrf_token(client)})
+def test_wrong_password_is_refused_without_revealing_which_part(
+    client: FlaskClient, seeded
+) -> None:
+    response = client.post(
+        "/login",
+        data={
+            "username": "ent_chengxi",
+            "password": "wrong-pass1",
+            "csrf_token": csrf_token(client),
+        },
+    )
     assert response.status_code == 401
     assert "用户名或密码不正确" in response.text
 
@@ -39,15 +47,17 @@ def test_wrong_password_is_refused_without_revealing_which_part(client: FlaskCli
 def test_repeated_wrong_passwords_are_rate_limited(client: FlaskClient, seeded) -> None:
     token = csrf_token(client)
     statuses = [
-        client.post("/login", data={"username": "rev_samr", "password": f"bad-{i}",
-                                    "csrf_token": token}).status_code
+        client.post(
+            "/login", data={"username": "rev_samr", "password": f"bad-{i}", "csrf_token": token}
+        ).status_code
         for i in range(6)
     ]
     assert statuses[:5] == [401] * 5
     assert statuses[5] == 429
     # Even the right password is refused while the limit holds.
-    blocked = client.post("/login", data={"username": "rev_samr", "password": "demo12345",
-                                          "csrf_token": token})
+    blocked = client.post(
+        "/login", data={"username": "rev_samr", "password": "demo12345", "csrf_token": token}
+    )
     assert blocked.status_code == 429
     assert "稍等" in blocked.text
 

@@ -11,8 +11,13 @@ from tests.conftest import csrf_token
 
 
 def _register(client: FlaskClient, **fields: str):  # type: ignore[no-untyped-def]
-    data = {"uscc": "91310105MAW0RB7FXU", "name": "上海长宁示例咨询有限公司",
-            "username": "ent_changning", "password": "Changning2026", "password_confirm": "Changning2026"}
+    data = {
+        "uscc": "91310105MAW0RB7FXU",
+        "name": "上海长宁示例咨询有限公司",
+        "username": "ent_changning",
+        "password": "Changning2026",
+        "password_confirm": "Changning2026",
+    }
     data.update(fields)
     data["csrf_token"] = csrf_token(client, "/register")
     return client.post("/register", data=data)

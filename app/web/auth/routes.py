@@ -70,9 +70,13 @@ def register() -> str | Response | tuple[str, int]:
     try:
         with transaction() as session:
             user = accounts.register_enterprise(
-                session, username=form.username.data or "", password=form.password.data or "",
-                password_confirm=form.password_confirm.data or "", uscc=form.uscc.data or "",
-                name=form.name.data or "")
+                session,
+                username=form.username.data or "",
+                password=form.password.data or "",
+                password_confirm=form.password_confirm.data or "",
+                uscc=form.uscc.data or "",
+                name=form.name.data or "",
+            )
     except InvalidInputError as exc:
         for field, messages in exc.fields.items():
             getattr(form, field).errors = list(messages)

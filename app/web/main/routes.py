@@ -41,15 +41,23 @@ def _enterprise_home(user: User) -> str:
     subject = db.session.get(Subject, user.subject_id)
     records = subjects.list_records(db.session, subject) if subject else []
     today = _today().date()
-    return render_template("home/enterprise.html", subject=subject, records=records,
-                           repairable=[r for r in records if r.is_repairable_on(today)], today=today)
+    return render_template(
+        "home/enterprise.html",
+        subject=subject,
+        records=records,
+        repairable=[r for r in records if r.is_repairable_on(today)],
+        today=today,
+    )
 
 
 def _approver_home(user: User) -> str:
-    counts = dict(db.session.execute(
-        select(CreditRecord.status, func.count()).where(
-            CreditRecord.department_id == user.department_id).group_by(CreditRecord.status)
-    ).all())
+    counts = dict(
+        db.session.execute(
+            select(CreditRecord.status, func.count())
+            .where(CreditRecord.department_id == user.department_id)
+            .group_by(CreditRecord.status)
+        ).all()
+    )
     matters = db.session.scalars(
         select(Matter).where(Matter.department_id == user.department_id).order_by(Matter.code)
     ).all()
@@ -64,8 +72,13 @@ def records() -> str:
     rows = subjects.list_records(db.session, subject) if subject else []
     today = _today().date()
     calendar = get_calendar(db.session)
-    return render_template("enterprise/records.html", subject=subject, records=rows, today=today,
-                           provisional=calendar.is_provisional(today.year))
+    return render_template(
+        "enterprise/records.html",
+        subject=subject,
+        records=rows,
+        today=today,
+        provisional=calendar.is_provisional(today.year),
+    )
 
 
 @bp.route("/lang/<code>", methods=["POST"])
