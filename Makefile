@@ -41,7 +41,7 @@ $(STAMP)/python: requirements.txt constraints.txt
 translations: $(MO_FILES)
 
 %.mo: %.po $(STAMP)/python
-	@$(VENV)/bin/pybabel compile -q -i $< -o $@
+	@$(VENV)/bin/pybabel compile -i $< -o $@ >/dev/null
 
 lint: $(STAMP)/python
 	@$(VENV)/bin/ruff check .
