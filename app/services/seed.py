@@ -28,7 +28,7 @@ def seed_demo(session: Session, *, password: str, today: date) -> dict[str, int]
     counts["matters"] = _matters(session, departments)
     if any(counts.values()):
         audit.record(session, "seed.demo", details={"today": today.isoformat(), **counts})
-    logger.info("demo seed: %s", counts)
+        logger.info("demo seed: %s", counts)
     return counts
 
 
