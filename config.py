@@ -50,6 +50,8 @@ class Config:
     LOGIN_RATE_LIMIT = _env_str("LOGIN_RATE_LIMIT", "5 per minute")
     API_TOKEN_TTL_HOURS = _env_int("API_TOKEN_TTL_HOURS", 12)
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 20) * 1024 * 1024
+    ATTACHMENT_MAX_BYTES = _env_int("ATTACHMENT_MAX_MB", 10) * 1024 * 1024
+    WORKER_MEMORY_LIMIT_MB = _env_int("WORKER_MEMORY_LIMIT_MB", 2048)
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_SUPPORTED_LOCALES = ("zh_CN", "en")
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "app" / "translations")

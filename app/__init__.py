@@ -18,6 +18,7 @@ LOGGING = {
     "root": {"level": "INFO", "handlers": ["console"]},
     "loggers": {
         "SpiffWorkflow": {"level": "WARNING"},
+        "spiff": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
         "alembic": {"level": "WARNING"},
     },
@@ -43,6 +44,9 @@ def create_app(config: object | None = None, overrides: Mapping[str, Any] | None
     from app.web.errors import register_error_handlers
 
     db.init_app(app)
+    from app.services import host
+
+    host.SETTINGS.timezone = app.config["APP_TIMEZONE"]
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

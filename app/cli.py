@@ -20,8 +20,11 @@ calendar_cli = AppGroup("calendar", help="工作日日历。")
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, seed_cli, audit_cli, users_cli, calendar_cli):
+    from app.cli_engine import bpmn_cli, timers_cli, worker
+
+    for group in (db_cli, seed_cli, audit_cli, users_cli, calendar_cli, bpmn_cli, timers_cli):
         app.cli.add_command(group)
+    app.cli.add_command(worker)
 
 
 def _fail(message: str) -> None:

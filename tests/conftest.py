@@ -86,11 +86,13 @@ def backend(request: pytest.FixtureRequest, tmp_root: Path) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(backend: str, tmp_root: Path) -> Flask:
+def app(backend: str, tmp_root: Path) -> Iterator[Flask]:
     config = TestingConfig()
-    return create_app(
+    flask_app = create_app(
         config, overrides={"DATABASE_URL": backend, "STORAGE_DIR": str(tmp_root / "files")}
     )
+    yield flask_app
+    flask_app.extensions["database_engine"].dispose()
 
 
 @pytest.fixture()

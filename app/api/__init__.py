@@ -10,7 +10,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def register_api(app: Flask) -> None:
-    from app.api import auth, subjects  # noqa: F401
+    from app.api import auth, definitions, instances, messages, subjects, tasks  # noqa: F401
 
     csrf.exempt(bp)
     app.register_blueprint(bp)

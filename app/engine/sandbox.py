@@ -61,8 +61,11 @@ class _GuardedPolicy(RestrictingNodeTransformer):
         op = self.GUARDED.get(type(node.op))
         if op is None:
             return node
-        call = ast.Call(func=ast.Name("_binop_", ast.Load()),
-                        args=[ast.Constant(op), node.left, node.right], keywords=[])
+        call = ast.Call(
+            func=ast.Name("_binop_", ast.Load()),
+            args=[ast.Constant(op), node.left, node.right],
+            keywords=[],
+        )
         return ast.fix_missing_locations(ast.copy_location(call, node))
 
     def visit_Import(self, node: ast.Import) -> ast.AST:
@@ -127,9 +130,15 @@ def guarded_binop(op: str, left: Any, right: Any) -> Any:
 
 def _inplace(op: str, left: Any, right: Any) -> Any:
     ops: dict[str, Callable[[Any, Any], Any]] = {
-        "+=": lambda a, b: a + b, "-=": lambda a, b: a - b, "/=": lambda a, b: a / b,
-        "//=": lambda a, b: a // b, "%=": lambda a, b: a % b, "&=": lambda a, b: a & b,
-        "|=": lambda a, b: a | b, "^=": lambda a, b: a ^ b, ">>=": lambda a, b: a >> b,
+        "+=": lambda a, b: a + b,
+        "-=": lambda a, b: a - b,
+        "/=": lambda a, b: a / b,
+        "//=": lambda a, b: a // b,
+        "%=": lambda a, b: a % b,
+        "&=": lambda a, b: a & b,
+        "|=": lambda a, b: a | b,
+        "^=": lambda a, b: a ^ b,
+        ">>=": lambda a, b: a >> b,
         "*=": lambda a, b: guarded_binop("mult", a, b),
         "**=": lambda a, b: guarded_binop("pow", a, b),
         "<<=": lambda a, b: guarded_binop("lshift", a, b),
@@ -213,9 +222,19 @@ def check_source(source: str, mode: str) -> str | None:
 
 
 SAFE_BUILTIN_EXTRAS = {
-    "min": min, "max": max, "sum": sum, "any": any, "all": all, "sorted": sorted,
-    "reversed": reversed, "zip": zip, "enumerate": enumerate, "dict": dict, "set": set,
-    "map": map, "filter": filter,
+    "min": min,
+    "max": max,
+    "sum": sum,
+    "any": any,
+    "all": all,
+    "sorted": sorted,
+    "reversed": reversed,
+    "zip": zip,
+    "enumerate": enumerate,
+    "dict": dict,
+    "set": set,
+    "map": map,
+    "filter": filter,
 }
 
 
@@ -262,20 +281,26 @@ def _run_limited(fn: Callable[[], Any], limit: float) -> Any:
 class RestrictedTaskDataEnvironment(TaskDataEnvironment):
     """TaskDataEnvironment whose eval/exec go through RestrictedPython and the time limit."""
 
-    def __init__(self, helpers: Mapping[str, Any] | None = None,
-                 time_limit: float = STEP_TIME_LIMIT) -> None:
+    def __init__(
+        self, helpers: Mapping[str, Any] | None = None, time_limit: float = STEP_TIME_LIMIT
+    ) -> None:
         super().__init__(restricted_globals(helpers or {}))
         self.time_limit = time_limit
 
-    def evaluate(self, expression: str, context: dict[str, Any],
-                 external_context: dict[str, Any] | None = None) -> Any:
+    def evaluate(
+        self,
+        expression: str,
+        context: dict[str, Any],
+        external_context: dict[str, Any] | None = None,
+    ) -> Any:
         scope = {**self.globals, **(external_context or {})}
         scope.update((k, v) for k, v in context.items() if k not in self.globals)
         code = compile_eval(expression)
         return _run_limited(lambda: eval(code, scope), self.time_limit)
 
-    def execute(self, script: str, context: dict[str, Any],
-                external_context: dict[str, Any] | None = None) -> bool:
+    def execute(
+        self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None
+    ) -> bool:
         self.check_for_overwrite(context, external_context or {})
         code = compile_exec(script)
         context.update(self.globals)
@@ -294,8 +319,9 @@ class RestrictedTaskDataEnvironment(TaskDataEnvironment):
             context.pop(key)
 
 
-def make_script_engine(helpers: Mapping[str, Any] | None = None,
-                       service_caller: Callable[..., str] | None = None) -> PythonScriptEngine:
+def make_script_engine(
+    helpers: Mapping[str, Any] | None = None, service_caller: Callable[..., str] | None = None
+) -> PythonScriptEngine:
     """The one script engine every workflow gets, on creation and after every load."""
     environment = RestrictedTaskDataEnvironment(helpers)
     if service_caller is not None:
@@ -312,5 +338,7 @@ def limit_memory(megabytes: int) -> None:
     limit = megabytes * 1024 * 1024
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard == resource.RLIM_INFINITY or hard > limit:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard if hard != resource.RLIM_INFINITY
-                                                 else resource.RLIM_INFINITY))
+        resource.setrlimit(
+            resource.RLIMIT_AS,
+            (limit, hard if hard != resource.RLIM_INFINITY else resource.RLIM_INFINITY),
+        )

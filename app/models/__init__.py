@@ -5,12 +5,32 @@ from app.models.base import Base
 from app.models.credit_record import CreditRecord, RecordStatus, RecordType, Severity
 from app.models.department import Department
 from app.models.matter import MaterialKind, Matter, MatterMaterial
+from app.models.process import (
+    Attachment,
+    HumanTask,
+    Incident,
+    InstanceStatus,
+    MessageSubscription,
+    OutboxEvent,
+    ProcessedMessage,
+    ProcessInstance,
+    ProcessVersion,
+)
 from app.models.rules import CalendarOverride, PublicationRule
 from app.models.subject import Subject
 from app.models.user import ApiToken, ApproverRole, Role, User
 
 __all__ = [
     "ApiToken",
+    "Attachment",
+    "HumanTask",
+    "Incident",
+    "InstanceStatus",
+    "MessageSubscription",
+    "OutboxEvent",
+    "ProcessInstance",
+    "ProcessVersion",
+    "ProcessedMessage",
     "ApproverRole",
     "AuditEvent",
     "AuditHead",

@@ -118,3 +118,21 @@ def _check(entry: AuditEvent, expected_seq: int, prev_hash: str) -> str | None:
     if entry.hash != entry_hash(prev_hash, entry):
         return "内容与哈希不符（条目被篡改）。"
     return None
+
+
+def history_for(session: Session, object_type: str, object_id: str) -> list[dict[str, Any]]:
+    """The audit entries about one object, oldest first."""
+    rows = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
+        .order_by(AuditEvent.seq)
+    ).all()
+    return [
+        {
+            "at": e.occurred_at.isoformat(),
+            "actor": e.actor_name,
+            "action": e.action,
+            "details": e.details,
+        }
+        for e in rows
+    ]

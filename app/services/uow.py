@@ -21,6 +21,10 @@ def transaction() -> Iterator[Session]:
     try:
         yield session
         session.commit()
-    except BaseException:
-        session.rollback()
+    except BaseException as exc:
+        # Some errors carry records that must survive (e.g. an incident): keep them, then raise.
+        if getattr(exc, "commit_before_raise", False):
+            session.commit()
+        else:
+            session.rollback()
         raise

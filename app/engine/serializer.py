@@ -1,0 +1,93 @@
+"""Lean JSON serialization: the spec is stored once per version, not in every instance.
+
+A copy of SPIFF_CONFIG maps BpmnWorkflow to `_LeanWorkflowConverter`, which writes a
+`spec_key` (the process-version id) instead of the specs and, on the way in, takes the parsed
+specs from the per-worker cache. Everything else is the library's own converter.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from app.engine import specs
+from app.engine.errors import EngineError
+
+SERIALIZER_VERSION = "cf-1"  # our format on top of the library's `serializer_version`
+
+
+class _LeanWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["spec_key"] = getattr(workflow.spec, "spec_key", None)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct  # type: ignore[no-any-return]
+
+    def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
+        spec, subprocess_specs = specs.cached(dct.pop("spec_key"))
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _registry() -> Any:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _LeanWorkflowConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]))
+    registry.register(
+        date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"])
+    )
+    return registry
+
+
+SERIALIZER = BpmnWorkflowSerializer(_registry())
+# Specs are serialized with the library's default (spec-embedding) configuration.
+SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+
+
+def dumps(workflow: BpmnWorkflow) -> str:
+    """The instance's lean JSON state."""
+    return SERIALIZER.serialize_json(workflow)  # type: ignore[no-any-return]
+
+
+def loads(state: str) -> BpmnWorkflow:
+    """Restore an instance; the caller must set the script engine (see runner.load)."""
+    try:
+        return SERIALIZER.deserialize_json(state)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise EngineError(f"无法恢复流程实例状态：{exc}") from exc
+
+
+def spec_to_json(spec: Any, subprocess_specs: dict[str, Any]) -> str:
+    registry = SPEC_SERIALIZER.registry
+    return json.dumps(
+        {
+            "spec": registry.convert(spec),
+            "subprocess_specs": {k: registry.convert(v) for k, v in subprocess_specs.items()},
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+
+
+def spec_from_json(text: str) -> tuple[Any, dict[str, Any]]:
+    registry = SPEC_SERIALIZER.registry
+    dct = json.loads(text)
+    return (
+        registry.restore(dct["spec"]),
+        {k: registry.restore(v) for k, v in dct["subprocess_specs"].items()},
+    )

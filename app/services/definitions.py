@@ -1,0 +1,203 @@
+"""Process definitions: validate a bundle and deploy it as immutable, numbered versions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.engine import specs
+from app.engine.serializer import spec_to_json
+from app.engine.validation import BundleCheck, validate_bundle
+from app.models import ProcessVersion, User
+from app.services import audit
+from app.services.errors import InvalidInputError, NotFoundError
+from app.services.handlers import HANDLERS
+
+logger = logging.getLogger(__name__)
+
+LANE_ROLES = ("enterprise", "window", "reviewer", "inspector", "leader")
+BUNDLE_SUFFIXES = (".bpmn", ".dmn", ".json")
+
+
+class BundleInvalidError(InvalidInputError):
+    """A bundle with problems; `problems` lists {file, line, element_id, message, …}."""
+
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        super().__init__("流程文件未通过校验，请按问题列表修改后重新发布。")
+        self.problems = problems
+        self.details = {"errors": problems}
+
+
+@dataclass(frozen=True)
+class Deployed:
+    key: str
+    version: int
+    created: bool
+    sha256: str
+
+
+def check_bundle(files: Mapping[str, bytes]) -> BundleCheck:
+    """The same checks as deploy, without storing anything."""
+    return validate_bundle(files, lane_roles=LANE_ROLES, service_handlers=set(HANDLERS))
+
+
+def read_bundle_dir(path: Path) -> dict[str, bytes]:
+    """The .bpmn, .dmn and form .json files of a directory (not recursive)."""
+    if not path.is_dir():
+        raise NotFoundError(f"目录不存在：{path}")
+    return {
+        p.name: p.read_bytes()
+        for p in sorted(path.iterdir())
+        if p.is_file() and p.suffix in BUNDLE_SUFFIXES
+    }
+
+
+def deploy_bundle(
+    session: Session, files: Mapping[str, bytes], actor: User | None = None
+) -> list[Deployed]:
+    """Deploy every executable process in the bundle whose content changed as version N+1."""
+    check = check_bundle(files)
+    if not check.ok or check.parser is None:
+        raise BundleInvalidError([p.as_dict() for p in check.problems if p.severity == "error"])
+    forms = {name: json.loads(body) for name, body in files.items() if name.endswith(".json")}
+    texts = {name: body.decode("utf-8") for name, body in files.items()}
+    return [
+        _deploy_process(session, check.parser, pid, forms, texts, actor)
+        for pid in check.process_ids
+    ]
+
+
+def _deploy_process(
+    session: Session,
+    parser: Any,
+    pid: str,
+    forms: dict[str, Any],
+    texts: dict[str, str],
+    actor: User | None,
+) -> Deployed:
+    spec = parser.get_spec(pid)
+    subprocess_specs = parser.get_subprocess_specs(pid)
+    spec_json = spec_to_json(spec, subprocess_specs)
+    all_specs = [spec, *subprocess_specs.values()]
+    used_forms = {name: forms[name] for name in sorted(_form_files(all_specs)) if name in forms}
+    digest = hashlib.sha256(
+        (spec_json + json.dumps(used_forms, sort_keys=True, ensure_ascii=False)).encode()
+    ).hexdigest()
+    latest = latest_version(session, pid)
+    if latest is not None and latest.sha256 == digest:
+        return Deployed(pid, latest.version, False, digest)
+    version = ProcessVersion(
+        key=pid,
+        version=(latest.version + 1) if latest else 1,
+        name=getattr(spec, "description", None) or pid,
+        sha256=digest,
+        files=texts,
+        forms=used_forms,
+        spec_json=spec_json,
+        lanes=sorted(_lanes(all_specs)),
+        start_messages=sorted(_start_messages(spec)),
+        deployed_by_id=actor.id if actor else None,
+    )
+    session.add(version)
+    session.flush()
+    audit.record(
+        session,
+        "process.deployed",
+        actor=actor,
+        object_type="process_version",
+        object_id=f"{pid}:{version.version}",
+        details={"sha256": digest},
+    )
+    logger.info("deployed %s version %s", pid, version.version)
+    return Deployed(pid, version.version, True, digest)
+
+
+def _user_task_specs(all_specs: list[Any]) -> list[Any]:
+    return [ts for s in all_specs for ts in s.task_specs.values() if getattr(ts, "manual", False)]
+
+
+def _form_files(all_specs: list[Any]) -> set[str]:
+    names = set()
+    for ts in _user_task_specs(all_specs):
+        properties = (getattr(ts, "extensions", {}) or {}).get("properties", {}) or {}
+        if properties.get("formJsonSchemaFilename"):
+            names.add(properties["formJsonSchemaFilename"])
+    return names
+
+
+def _lanes(all_specs: list[Any]) -> set[str]:
+    return {ts.lane for ts in _user_task_specs(all_specs) if ts.lane}
+
+
+def _start_messages(spec: Any) -> set[str]:
+    from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+    from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+
+    return {
+        ts.event_definition.name
+        for ts in spec.task_specs.values()
+        if isinstance(ts, StartEvent)
+        and isinstance(getattr(ts, "event_definition", None), MessageEventDefinition)
+    }
+
+
+def latest_version(session: Session, key: str) -> ProcessVersion | None:
+    return session.scalar(
+        select(ProcessVersion)
+        .where(ProcessVersion.key == key)
+        .order_by(ProcessVersion.version.desc())
+        .limit(1)
+    )
+
+
+def get_version(session: Session, key: str, version: int | None = None) -> ProcessVersion:
+    """The given (or latest) version of a process key."""
+    if version is None:
+        found = latest_version(session, key)
+    else:
+        found = session.scalar(
+            select(ProcessVersion).where(
+                ProcessVersion.key == key, ProcessVersion.version == version
+            )
+        )
+    if found is None:
+        raise NotFoundError(f"流程 {key} 未发布。")
+    return found
+
+
+def list_versions(session: Session, *, all_versions: bool = False) -> list[ProcessVersion]:
+    """Latest version of each key, or every version."""
+    query = select(ProcessVersion).order_by(ProcessVersion.key, ProcessVersion.version)
+    if not all_versions:
+        latest = (
+            select(ProcessVersion.key, func.max(ProcessVersion.version).label("v"))
+            .group_by(ProcessVersion.key)
+            .subquery()
+        )
+        query = query.join(
+            latest, (ProcessVersion.key == latest.c.key) & (ProcessVersion.version == latest.c.v)
+        )
+    return list(session.scalars(query))
+
+
+def load_specs(version: ProcessVersion) -> tuple[Any, dict[str, Any]]:
+    """The parsed specs of a version, from this worker's cache or its stored JSON."""
+    return specs.ensure(version.id, lambda: version.spec_json)
+
+
+def version_dict(version: ProcessVersion) -> dict[str, Any]:
+    return {
+        "key": version.key,
+        "version": version.version,
+        "name": version.name,
+        "deployed_at": version.deployed_at.isoformat(),
+        "sha256": version.sha256,
+    }

@@ -1,0 +1,43 @@
+"""Service-task handlers: the only place BPMN may cause side effects.
+
+A BPMN service task names a handler (`spiffworkflow:serviceTaskOperator id="records.flag"`);
+the handler runs inside the instance's unit of work with the session, the instance and the
+evaluated parameters, and returns a JSON-serialisable result stored in task data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.models import ProcessInstance
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    session: Session
+    instance: ProcessInstance
+    task_data: dict[str, Any]
+
+
+Handler = Callable[[HandlerContext, dict[str, Any]], Any]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(name: str) -> Callable[[Handler], Handler]:
+    """Register a service-task handler under `name`."""
+
+    def register(fn: Handler) -> Handler:
+        HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
+@handler("system.echo")
+def _echo(ctx: HandlerContext, params: dict[str, Any]) -> Any:
+    """Return the parameters (used by tests and by process owners to try service tasks)."""
+    return params

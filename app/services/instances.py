@@ -1,0 +1,222 @@
+"""Starting instances and reading them, scoped by the actor's permissions."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from app.engine import runner
+from app.engine.errors import ProcessRuntimeError
+from app.models import (
+    HumanTask,
+    Incident,
+    InstanceStatus,
+    ProcessInstance,
+    Role,
+    Subject,
+    User,
+)
+from app.models.base import utcnow
+from app.services import audit, host
+from app.services.definitions import get_version, load_specs
+from app.services.errors import InvalidInputError, NotAllowedError, NotFoundError
+
+logger = logging.getLogger(__name__)
+
+
+def start_instance(
+    session: Session,
+    process_key: str,
+    data: dict[str, Any],
+    actor: User,
+    *,
+    subject: Subject | None = None,
+    department_id: int | None = None,
+) -> ProcessInstance:
+    """Start the latest version of `process_key` and run it until it waits."""
+    if not isinstance(data, dict):
+        raise InvalidInputError("data 必须是对象。", {"data": ["data 必须是对象。"]})
+    if actor.role == Role.ENTERPRISE:
+        subject = actor.subject
+    elif actor.role not in (Role.APPROVER, Role.ADMIN):
+        raise NotAllowedError("当前账号不能发起流程。")
+    version = get_version(session, process_key)
+    spec, subprocess_specs = load_specs(version)
+    instance = ProcessInstance(
+        version_id=version.id,
+        process_key=process_key,
+        version=version,
+        subject_id=subject.id if subject else None,
+        department_id=department_id if department_id is not None else actor.department_id,
+        status=InstanceStatus.RUNNING.value,
+        state="",
+        serializer_version="",
+        started_by_id=actor.id,
+    )
+    session.add(instance)
+    session.flush()
+    start_data = {
+        **data,
+        "instance_id": instance.id,
+        "subject_uscc": subject.uscc if subject else None,
+        "started_by": actor.username,
+    }
+    action = {"type": "start"}
+    try:
+        with host.engine_step(session, instance, action, actor):
+            workflow = runner.start(
+                spec, subprocess_specs, start_data, host.script_engine_for(session, instance)
+            )
+            host.save(session, instance, workflow)
+    except host.ProcessIncidentError:
+        # Keep the instance, unrun, so an operator can retry after fixing the cause.
+        workflow = runner.new_unstarted(
+            spec, subprocess_specs, start_data, host.script_engine_for(session, instance)
+        )
+        instance.state = runner.dumps(workflow)
+        raise
+    audit.record(
+        session,
+        "instance.started",
+        actor=actor,
+        object_type="process_instance",
+        object_id=str(instance.id),
+        details={"process_key": process_key, "version": version.version},
+    )
+    logger.info("instance %s of %s started by %s", instance.id, process_key, actor.username)
+    return instance
+
+
+def start_instance_as_system(
+    session: Session, process_key: str, data: dict[str, Any], actor: User | None
+) -> ProcessInstance:
+    """Start an instance for the system (message start events, integrations)."""
+    subject = None
+    if isinstance(data.get("subject_uscc"), str):
+        subject = session.scalar(select(Subject).where(Subject.uscc == data["subject_uscc"]))
+    version = get_version(session, process_key)
+    spec, subprocess_specs = load_specs(version)
+    instance = ProcessInstance(
+        version_id=version.id,
+        process_key=process_key,
+        version=version,
+        subject_id=subject.id if subject else None,
+        department_id=actor.department_id if actor else None,
+        status=InstanceStatus.RUNNING.value,
+        state="",
+        serializer_version="",
+        started_by_id=actor.id if actor else None,
+    )
+    session.add(instance)
+    session.flush()
+    start_data = {**data, "instance_id": instance.id}
+    with host.engine_step(session, instance, {"type": "start"}, actor):
+        workflow = runner.start(
+            spec, subprocess_specs, start_data, host.script_engine_for(session, instance)
+        )
+        host.save(session, instance, workflow)
+    audit.record(
+        session,
+        "instance.started",
+        actor=actor,
+        object_type="process_instance",
+        object_id=str(instance.id),
+        details={"process_key": process_key, "by": "message"},
+    )
+    return instance
+
+
+def can_view_instance(session: Session, actor: User, instance: ProcessInstance) -> bool:
+    """Participants, process owners and admins see an instance."""
+    if actor.role in (Role.PROCESS_OWNER, Role.ADMIN):
+        return True
+    if actor.role == Role.ENTERPRISE:
+        return instance.subject_id is not None and instance.subject_id == actor.subject_id
+    if instance.started_by_id == actor.id or instance.department_id == actor.department_id:
+        return True
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(HumanTask)
+            .where(
+                HumanTask.instance_id == instance.id, HumanTask.department_id == actor.department_id
+            )
+        )
+        > 0
+    )
+
+
+def get_instance(session: Session, instance_id: int, actor: User) -> ProcessInstance:
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None or not can_view_instance(session, actor, instance):
+        raise NotFoundError("流程实例不存在或您无权查看。")
+    return instance
+
+
+def scoped_instances(actor: User) -> Select[tuple[ProcessInstance]]:
+    """The instances an actor may list."""
+    query = select(ProcessInstance)
+    if actor.role == Role.ENTERPRISE:
+        return query.where(ProcessInstance.subject_id == actor.subject_id)
+    if actor.role == Role.APPROVER:
+        participated = select(HumanTask.instance_id).where(
+            HumanTask.department_id == actor.department_id
+        )
+        return query.where(
+            (ProcessInstance.department_id == actor.department_id)
+            | ProcessInstance.id.in_(participated)
+        )
+    return query
+
+
+def instance_dict(session: Session, instance: ProcessInstance, actor: User) -> dict[str, Any]:
+    """The API shape of an instance (CONTRACT §5)."""
+    from app.services.tasks import task_dict
+
+    subject = session.get(Subject, instance.subject_id) if instance.subject_id else None
+    tasks = session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id).order_by(HumanTask.created_at)
+    ).all()
+    incidents = session.scalars(
+        select(Incident).where(Incident.instance_id == instance.id, Incident.resolved_at.is_(None))
+    ).all()
+    history = audit.history_for(session, "process_instance", str(instance.id))
+    return {
+        "id": instance.id,
+        "process_key": instance.process_key,
+        "version": instance.version.version,
+        "status": instance.status,
+        "subject_uscc": subject.uscc if subject else None,
+        "created_at": instance.created_at.isoformat(),
+        "updated_at": instance.updated_at.isoformat(),
+        "next_timer_due": instance.next_timer_due.isoformat() if instance.next_timer_due else None,
+        "tasks": [task_dict(t) for t in tasks],
+        "incidents": [
+            {
+                "id": i.id,
+                "element_id": i.element_id,
+                "line": i.line,
+                "message": i.message,
+                "created_at": i.created_at.isoformat(),
+            }
+            for i in incidents
+        ],
+        "history": history,
+        "documents": [],
+    }
+
+
+def mark_updated(instance: ProcessInstance) -> None:
+    instance.updated_at = utcnow()
+
+
+__all__ = [
+    "ProcessRuntimeError",
+    "get_instance",
+    "instance_dict",
+    "scoped_instances",
+    "start_instance",
+]
