@@ -47,6 +47,7 @@ class Config:
     APP_TIMEZONE = _env_str("APP_TIMEZONE", "Asia/Shanghai")
     DEMO_PASSWORD = _env_str("DEMO_PASSWORD", "demo12345")
     RATELIMIT_STORAGE_URI = _env_str("RATELIMIT_STORAGE_URI", "memory://")
+    PASSWORD_HASH_PROFILE = "default"
     LOGIN_RATE_LIMIT = _env_str("LOGIN_RATE_LIMIT", "5 per minute")
     API_TOKEN_TTL_HOURS = _env_int("API_TOKEN_TTL_HOURS", 12)
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 20) * 1024 * 1024
@@ -76,6 +77,7 @@ class TestingConfig(Config):
     TESTING = True
     DATABASE_URL = "sqlite://"
     RATELIMIT_STORAGE_URI = "memory://"
+    PASSWORD_HASH_PROFILE = "fast"  # hashing cost is not what the tests measure
 
     def __init__(self) -> None:
         self.SECRET_KEY = "test-secret-key"

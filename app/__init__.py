@@ -44,9 +44,10 @@ def create_app(config: object | None = None, overrides: Mapping[str, Any] | None
     from app.web.errors import register_error_handlers
 
     db.init_app(app)
-    from app.services import host
+    from app.services import host, passwords
 
     host.SETTINGS.timezone = app.config["APP_TIMEZONE"]
+    passwords.configure(app.config.get("PASSWORD_HASH_PROFILE", "default"))
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

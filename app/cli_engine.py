@@ -85,12 +85,7 @@ def timers_fire(at: str | None) -> None:
             raise click.BadParameter("请使用 ISO 8601 格式，如 2026-12-01T09:00:00+08:00") from exc
         if instant.tzinfo is None:
             raise click.BadParameter("时间必须带时区偏移，如 +08:00")
-    total = 0
-    while True:
-        fired = fire_due_timers(instant)
-        total += fired
-        if fired == 0:
-            break
+    total = fire_due_timers(instant)
     click.echo(f"已触发 {total} 个实例的定时器。")
 
 

@@ -18,7 +18,8 @@ class Database:
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
-        self.session = scoped_session(sessionmaker(expire_on_commit=False))
+        # expire_on_commit (the default): a long-lived worker session must never read stale rows.
+        self.session = scoped_session(sessionmaker())
 
     def init_app(self, app: Flask) -> None:
         url = app.config["DATABASE_URL"]
@@ -61,4 +62,6 @@ def _sqlite_transactional(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # IMMEDIATE: writers serialise at BEGIN. A deferred transaction that read first could
+        # not upgrade to a write in WAL mode ("database is locked") — a lost update in waiting.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -17,6 +17,9 @@ from app.services import attachments, instances, operations
 from app.services.errors import InvalidInputError, NotFoundError
 from app.services.uow import transaction
 
+# Ids are INTEGER columns: a larger number cannot exist, and SQLite overflows on it (500).
+INSTANCE_ID = "int(max=2147483647):instance_id"
+
 
 @bp.route("/process-instances", methods=["POST"])
 @token_required(Role.ENTERPRISE, Role.APPROVER, Role.ADMIN)
@@ -63,7 +66,7 @@ def _summary(instance: ProcessInstance) -> dict[str, object]:
     }
 
 
-@bp.route("/process-instances/<int:instance_id>")
+@bp.route(f"/process-instances/<{INSTANCE_ID}>")
 @token_required()
 def get_instance(instance_id: int) -> Response:
     instance = instances.get_instance(db.session, instance_id, api_user())
@@ -84,7 +87,7 @@ _OPERATIONS = {
 
 
 @bp.route(
-    "/process-instances/<int:instance_id>/<any(suspend,resume,terminate,retry):op>",
+    f"/process-instances/<{INSTANCE_ID}>/<any(suspend,resume,terminate,retry):op>",
     methods=["POST"],
 )
 @token_required(Role.PROCESS_OWNER, Role.ADMIN)
@@ -93,7 +96,8 @@ def operate(instance_id: int, op: str) -> Response:
     actor = api_user()
     with transaction() as session:
         if op == "terminate":
-            reason = (request.get_json(silent=True) or {}).get("reason", "")
+            body = request.get_json(silent=True)
+            reason = body.get("reason", "") if isinstance(body, dict) else ""
             instance = operations.terminate(session, instance_id, actor, str(reason))
         else:
             instance = _OPERATIONS[op](session, instance_id, actor)
@@ -101,7 +105,7 @@ def operate(instance_id: int, op: str) -> Response:
     return jsonify(result)
 
 
-@bp.route("/process-instances/<int:instance_id>/attachments", methods=["POST"])
+@bp.route(f"/process-instances/<{INSTANCE_ID}>/attachments", methods=["POST"])
 @token_required()
 def upload_attachment(instance_id: int) -> tuple[Response, int]:
     """Upload a material (multipart `file`, `kind`)."""

@@ -23,6 +23,9 @@ def post_message() -> tuple[Response, int]:
         for k in ("name", "message_id")
         if not isinstance(body.get(k), str) or not body.get(k)
     }
+    # message_id is stored as a key (and audit object id) of at most 64 characters.
+    if "message_id" not in fields and len(body["message_id"]) > 64:
+        fields["message_id"] = ["不超过 64 个字符。"]
     if fields:
         raise InvalidInputError("消息字段校验失败。", fields)
     with transaction() as session:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.engine import specs
 from app.engine.serializer import spec_to_json
-from app.engine.validation import BundleCheck, validate_bundle
+from app.engine.validation import BundleCheck, Problem, validate_bundle
 from app.models import ProcessVersion, User
 from app.services import audit
 from app.services.errors import InvalidInputError, NotFoundError
@@ -67,12 +67,53 @@ def deploy_bundle(
     check = check_bundle(files)
     if not check.ok or check.parser is None:
         raise BundleInvalidError([p.as_dict() for p in check.problems if p.severity == "error"])
+    too_long = _too_long(check.parser, check.process_ids)
+    if too_long:
+        raise BundleInvalidError(too_long)
     forms = {name: json.loads(body) for name, body in files.items() if name.endswith(".json")}
     texts = {name: body.decode("utf-8") for name, body in files.items()}
     return [
         _deploy_process(session, check.parser, pid, forms, texts, actor)
         for pid in check.process_ids
     ]
+
+
+MAX_KEY = 56  # process_version.key is 64 characters, and audit ids add ":<version>"
+MAX_ID = 128  # element ids, message names and form file names are stored in 128 characters
+
+
+def _too_long(parser: Any, process_ids: list[str]) -> list[dict[str, Any]]:
+    """Names that would not fit their columns (a database error at deploy or run time)."""
+    problems: list[dict[str, Any]] = []
+
+    def add(file: str, element_id: str, what: str, limit: int) -> None:
+        problems.append(
+            Problem(
+                file,
+                None,
+                element_id[:MAX_ID],
+                f"{what}过长：最多 {limit} 个字符，请缩短。",
+                f"{what} is too long: at most {limit} characters.",
+            ).as_dict()
+        )
+
+    for pid in process_ids:
+        spec = parser.get_spec(pid)
+        if len(pid) > MAX_KEY:
+            add(spec.file, pid, "流程 id", MAX_KEY)
+        for one in [spec, *parser.get_subprocess_specs(pid).values()]:
+            for ts in one.task_specs.values():
+                bpmn_id = getattr(ts, "bpmn_id", None) or ""
+                if len(bpmn_id) > MAX_ID:
+                    add(one.file, bpmn_id, "元素 id", MAX_ID)
+                message = getattr(getattr(ts, "event_definition", None), "name", None)
+                if isinstance(message, str) and len(message) > MAX_ID:
+                    add(one.file, bpmn_id, "消息名称", MAX_ID)
+                properties = (getattr(ts, "extensions", {}) or {}).get("properties", {}) or {}
+                form = properties.get("formJsonSchemaFilename")
+                if isinstance(form, str) and len(form) > MAX_ID:
+                    add(one.file, bpmn_id, "表单文件名", MAX_ID)
+    return problems
 
 
 def _deploy_process(
@@ -97,7 +138,7 @@ def _deploy_process(
     version = ProcessVersion(
         key=pid,
         version=(latest.version + 1) if latest else 1,
-        name=getattr(spec, "description", None) or pid,
+        name=(getattr(spec, "description", None) or pid)[:200],
         sha256=digest,
         files=texts,
         forms=used_forms,
@@ -190,7 +231,7 @@ def list_versions(session: Session, *, all_versions: bool = False) -> list[Proce
 
 def load_specs(version: ProcessVersion) -> tuple[Any, dict[str, Any]]:
     """The parsed specs of a version, from this worker's cache or its stored JSON."""
-    return specs.ensure(version.id, lambda: version.spec_json)
+    return specs.ensure(specs.key_for(version.id, version.sha256), lambda: version.spec_json)
 
 
 def version_dict(version: ProcessVersion) -> dict[str, Any]:

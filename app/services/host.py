@@ -205,7 +205,7 @@ def _project_tasks(session: Session, instance: ProcessInstance, snap: runner.Sna
                 instance_id=instance.id,
                 process_key=instance.process_key,
                 bpmn_id=view.bpmn_id,
-                name=view.name,
+                name=view.name[:200],  # the column's size: a long BPMN name must not fail
                 lane=view.lane,
                 department_id=department_id,
                 subject_id=instance.subject_id,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.engine import runner
 from app.engine.errors import ProcessRuntimeError
+from app.engine.scripts import HELPER_NAMES
 from app.models import (
     HumanTask,
     Incident,

@@ -11,6 +11,17 @@ _hasher = PasswordHasher()
 # Verified against when the username does not exist, so timing does not reveal accounts.
 _DUMMY_HASH = _hasher.hash("creditflow-dummy-password")
 
+
+def configure(profile: str) -> None:
+    """`default`: argon2-cffi's RFC 9106 defaults. `fast`: for the test suite only."""
+    global _hasher, _DUMMY_HASH
+    if profile == "fast":
+        _hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    else:
+        _hasher = PasswordHasher()
+    _DUMMY_HASH = _hasher.hash("creditflow-dummy-password")
+
+
 MIN_LENGTH = 8
 
 
@@ -27,7 +38,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _hasher.check_needs_rehash(password_hash)  # also upgrades test-profile hashes
 
 
 def policy_errors(password: str, username: str = "") -> list[str]:

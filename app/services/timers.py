@@ -16,20 +16,20 @@ from app.services.uow import transaction
 logger = logging.getLogger(__name__)
 
 
-def due_instance_ids(session: Session, at: datetime, limit: int = 100) -> list[int]:
-    """Instances with a timer due by `at`; rows locked by another worker are skipped."""
+def next_due_instance(session: Session, at: datetime) -> int | None:
+    """One instance with a timer due by `at`, locked; rows another worker holds are skipped."""
     query = (
         select(ProcessInstance.id)
         .where(
             ProcessInstance.next_timer_due <= at,
             ProcessInstance.status == InstanceStatus.RUNNING.value,
         )
-        .order_by(ProcessInstance.next_timer_due)
-        .limit(limit)
+        .order_by(ProcessInstance.next_timer_due, ProcessInstance.id)
+        .limit(1)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    return list(session.scalars(query))
+    return session.scalar(query)
 
 
 def fire_instance_timers(session: Session, instance_id: int, at: datetime) -> bool:
@@ -56,18 +56,24 @@ def fire_instance_timers(session: Session, instance_id: int, at: datetime) -> bo
     return True
 
 
-def fire_due_timers(at: datetime | None = None, limit: int = 100) -> int:
-    """Fire every timer due at `at` (default now); commits once per instance."""
+def fire_due_timers(at: datetime | None = None, limit: int = 1000) -> int:
+    """Fire every timer due at `at` (default now): one instance per transaction.
+
+    Each round locks one due instance (FOR UPDATE SKIP LOCKED on PostgreSQL), fires it and
+    commits, so several workers share the work and never fire the same timer twice.
+    """
     at = at or clock.now()
-    with transaction() as session:
-        ids = due_instance_ids(session, at, limit)
     fired = 0
-    for instance_id in ids:
+    for _ in range(limit):
         try:
             with transaction() as session:
+                instance_id = next_due_instance(session, at)
+                if instance_id is None:
+                    break
                 fired += fire_instance_timers(session, instance_id, at)
         except host.ProcessIncidentError:
-            logger.warning("timer of instance %s raised an incident", instance_id)
+            logger.warning("a timer raised an incident (recorded on the instance)")
         except Exception:  # one bad instance must not stop the sweep
-            logger.exception("firing timers of instance %s failed", instance_id)
+            logger.exception("firing due timers failed")
+            break
     return fired

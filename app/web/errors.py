@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -92,6 +93,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(RateLimitExceeded)
     def _rate_limited(exc: RateLimitExceeded) -> tuple[Response | str, int]:
         return error_response(429)
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc: StaleDataError) -> tuple[Response | str, int]:
+        db.session.rollback()
+        return error_response(409, None, "conflict")
 
     @app.errorhandler(OperationalError)
     def _db_down(exc: OperationalError) -> tuple[Response | str, int]:

@@ -1,0 +1,59 @@
+"""Loops the supported way, restarts between timers, and the sandbox in a running instance."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from app.engine import runner, specs
+from app.models import Incident, ProcessInstance
+from app.services import host, instances, tasks, timers
+from tests.engine_fixtures import deploy_test_bundle, only_task, user
+
+
+def test_a_loop_of_two_thousand_iterations_completes(seeded: Session) -> None:
+    deploy_test_bundle(seeded, "loop_counter")
+    instance = instances.start_instance(
+        seeded, "loop_counter", {"counter": 0, "limit": 2000}, user(seeded, "rev_samr")
+    )
+    seeded.commit()
+    assert instance.status == "completed"
+    data = runner.snapshot(host.load(seeded, instance)).data
+    assert data["counter"] == 2000
+
+
+def test_a_restart_between_steps_loses_nothing(seeded: Session) -> None:
+    deploy_test_bundle(seeded, "review_case")
+    ent = user(seeded, "ent_chengxi")
+    instance = instances.start_instance(seeded, "review_case", {}, ent)
+    seeded.commit()
+    tasks.complete(
+        seeded, only_task(seeded, instance.id, "submit_application").id, {"claim": "申请"}, ent
+    )
+    seeded.commit()
+    due = instance.next_timer_due
+    specs.clear()  # a new worker process: nothing cached
+    seeded.expire_all()
+    assert timers.fire_due_timers(due + timedelta(minutes=5)) == 1
+    seeded.expire_all()
+    assert seeded.get(ProcessInstance, instance.id).status == "completed"
+
+
+def test_an_endless_script_becomes_an_incident(seeded: Session) -> None:
+    deploy_test_bundle(
+        seeded, "review_case", **{"review_case.bpmn": "checked = True=>while True:\n    pass"}
+    )
+    ent = user(seeded, "ent_chengxi")
+    instance = instances.start_instance(seeded, "review_case", {}, ent)
+    seeded.commit()
+    submit = only_task(seeded, instance.id, "submit_application")
+    try:
+        tasks.complete(seeded, submit.id, {"claim": "申请"}, ent)
+    except host.ProcessIncidentError as exc:
+        assert "时限" in exc.message
+    else:  # pragma: no cover - the sandbox must stop the loop
+        raise AssertionError("endless loop was not stopped")
+    seeded.commit()
+    incident = seeded.query(Incident).filter_by(instance_id=instance.id).one()
+    assert incident.element_id == "prepare_review"
