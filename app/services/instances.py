@@ -28,6 +28,25 @@ from app.services.errors import InvalidInputError, NotAllowedError, NotFoundErro
 logger = logging.getLogger(__name__)
 
 
+RESERVED_KEYS = frozenset({"instance_id", "subject_uscc", "started_by", *HELPER_NAMES})
+
+
+def check_start_data(data: Any) -> dict[str, Any]:
+    """Start data is an object whose keys are plain names that shadow nothing of the engine."""
+    if not isinstance(data, dict):
+        raise InvalidInputError("data 必须是对象。", {"data": ["data 必须是对象。"]})
+    bad = sorted(
+        str(k)
+        for k in data
+        if not isinstance(k, str) or k in RESERVED_KEYS or k.startswith("_") or not k.isidentifier()
+    )
+    if bad:
+        raise InvalidInputError(
+            "data 含有保留或无效的字段名。", {k: ["保留或无效的字段名，请改名。"] for k in bad}
+        )
+    return data
+
+
 def start_instance(
     session: Session,
     process_key: str,
@@ -38,8 +57,7 @@ def start_instance(
     department_id: int | None = None,
 ) -> ProcessInstance:
     """Start the latest version of `process_key` and run it until it waits."""
-    if not isinstance(data, dict):
-        raise InvalidInputError("data 必须是对象。", {"data": ["data 必须是对象。"]})
+    check_start_data(data)
     if actor.role == Role.ENTERPRISE:
         subject = actor.subject
     elif actor.role not in (Role.APPROVER, Role.ADMIN):

@@ -203,3 +203,10 @@ def test_unknown_process_key_is_not_found(review: Session) -> None:
 
 def _aware(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def test_start_data_cannot_shadow_engine_names(review: Session) -> None:
+    ent = user(review, "ent_chengxi")
+    for key in ("deadline_after_working_days", "instance_id", "_getattr_", "not-a-name"):
+        with pytest.raises(InvalidInputError):
+            instances.start_instance(review, "review_case", {key: 1}, ent)
