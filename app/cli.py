@@ -20,9 +20,10 @@ calendar_cli = AppGroup("calendar", help="工作日日历。")
 
 
 def init_app(app: Flask) -> None:
-    from app.cli_engine import bpmn_cli, timers_cli, worker
+    from app.cli_engine import bench_cli, bpmn_cli, timers_cli, worker
 
-    for group in (db_cli, seed_cli, audit_cli, users_cli, calendar_cli, bpmn_cli, timers_cli):
+    groups = (db_cli, seed_cli, audit_cli, users_cli, calendar_cli, bpmn_cli, timers_cli, bench_cli)
+    for group in groups:
         app.cli.add_command(group)
     app.cli.add_command(worker)
 

@@ -15,6 +15,7 @@ from app.services.uow import transaction
 
 bpmn_cli = AppGroup("bpmn", help="流程定义：校验与发布。")
 timers_cli = AppGroup("timers", help="定时器。")
+bench_cli = AppGroup("bench", help="基准测试（测量，不断言）。")
 logger = logging.getLogger(__name__)
 
 
@@ -107,3 +108,26 @@ def worker(once: bool, interval: float) -> None:
         if once:
             return
         time.sleep(interval)
+
+
+@bench_cli.command("engine")
+@click.option(
+    "--postgres",
+    "pg_url",
+    default=None,
+    help="PostgreSQL server URL; a scratch database is created and dropped there.",
+)
+@click.option("--sqlite/--no-sqlite", default=True)
+@click.option("--samples", default=30, show_default=True)
+def bench_engine(pg_url: str | None, sqlite: bool, samples: int) -> None:
+    """p50/p95 of load+complete+save at 10, 100 and 500 completed tasks."""
+    from bench.engine_bench import run
+
+    targets = ([None] if sqlite else []) + ([pg_url] if pg_url else [])
+    click.echo("backend     completed  p50 ms  p95 ms  state KB")
+    for url in targets:
+        for row in run(url, samples=samples):
+            click.echo(
+                f"{row['backend']:<11} {row['completed']:>9} {row['p50_ms']:>7.1f} "
+                f"{row['p95_ms']:>7.1f} {row['state_kb']:>9.1f}"
+            )

@@ -10,7 +10,15 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def register_api(app: Flask) -> None:
-    from app.api import auth, definitions, instances, messages, subjects, tasks  # noqa: F401
+    from app.api import (  # noqa: F401
+        auth,
+        definitions,
+        instances,
+        messages,
+        migration,
+        subjects,
+        tasks,
+    )
 
     csrf.exempt(bp)
     app.register_blueprint(bp)

@@ -207,7 +207,8 @@ def apply_migration(
 
     `plan` is a plan from `plan_migration` for this very workflow object (refused unless
     allowed), or the `(workflow_diff, subprocess_diffs)` pair of the library's `diff_workflow`.
-    Raises MigrationRefusedError when refused or when a task would be left on an old spec.
+    Raises MigrationRefusedError when refused or when a task would be left on an old spec; in
+    the latter case the object is half-migrated: discard it (never save it).
     """
     if isinstance(plan, MigrationPlan):
         if not plan.allowed:

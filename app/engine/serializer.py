@@ -14,9 +14,11 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 
 from app.engine import specs
 from app.engine.errors import EngineError
@@ -43,9 +45,38 @@ class _LeanWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
         return workflow
 
 
+class _MemoTaskConverter(TaskConverter):  # type: ignore[misc]
+    """Reuse the dict of a completed task whose parent is completed: neither changes again.
+
+    Without this, saving re-converts every task of the tree on every step, so the cost of a
+    step grows with the instance's history. The memo lives on the workflow object (and so in
+    the per-worker workflow cache) and is keyed on everything the dict is computed from.
+    """
+
+    def to_dict(self, task: Task) -> dict[str, Any]:
+        parent = task.parent
+        if task.state != TaskState.COMPLETED or (
+            parent is not None and parent.state != TaskState.COMPLETED
+        ):
+            return super().to_dict(task)  # type: ignore[no-any-return]
+        memo = task.workflow.__dict__.setdefault("_cf_task_memo", {})
+        key = (
+            task.id,
+            task.last_state_change,
+            len(task._children),
+            parent.last_state_change if parent is not None else None,
+            self.registry._encoder_mode,
+        )
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = super().to_dict(task)
+        return found  # type: ignore[no-any-return]
+
+
 def _registry() -> Any:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = _LeanWorkflowConverter
+    config[Task] = _MemoTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]))
     registry.register(

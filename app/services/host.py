@@ -34,7 +34,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, live_workflows
 from app.services.calendar import get_calendar
 from app.services.definitions import load_specs
 from app.services.errors import ConflictError, NotFoundError
@@ -89,9 +89,18 @@ def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
 
 
 def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
-    """The only way to restore a workflow: specs from the cache, the sandboxed engine attached."""
+    """The only way to restore a workflow: specs from the cache, the sandboxed engine attached.
+
+    A workflow this worker saved and committed is reused when the stored state is exactly
+    what it saved (no deserialization); anything else is restored from the stored state.
+    """
     load_specs(instance.version)
-    return runner.load(instance.state, script_engine_for(session, instance))
+    engine = script_engine_for(session, instance)
+    workflow = live_workflows.take(instance.id, instance.state)
+    if workflow is not None:
+        workflow.script_engine = engine
+        return workflow
+    return runner.load(instance.state, engine)
 
 
 @contextmanager
@@ -154,6 +163,7 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
         )
     snap = runner.snapshot(workflow)
     instance.state = runner.dumps(workflow)
+    live_workflows.keep_after_commit(session, instance.id, instance.state, workflow)
     instance.serializer_version = SERIALIZER_VERSION
     instance.next_timer_due = snap.next_timer_due
     instance.updated_at = utcnow()

@@ -16,7 +16,7 @@ from app.engine.migration import apply_migration, plan_migration
 from app.engine.sandbox import make_script_engine
 from app.engine.serializer import spec_to_json
 from app.models import AuditEvent, ProcessInstance
-from app.services import host, instances, messages, migration, tasks
+from app.services import host, instances, live_workflows, messages, migration, tasks
 from app.services.definitions import deploy_bundle, load_specs, read_bundle_dir
 from app.services.errors import ConflictError, NotAllowedError, NotFoundError
 from tests.conftest import api_token
@@ -232,6 +232,7 @@ def test_round_trip_after_migration_then_continue(review: Session) -> None:
     instance = _fresh(review, instance.id)
 
     specs.clear()
+    live_workflows.clear()
     workflow = host.load(review, instance)
     assert workflow.spec is load_specs(instance.version)[0]  # the cached v2 spec, with its key
     assert workflow.spec.spec_key == load_specs(instance.version)[0].spec_key is not None
@@ -241,10 +242,12 @@ def test_round_trip_after_migration_then_continue(review: Session) -> None:
     tasks.complete(review, review_task.id, {"decision": "return"}, user(review, "rev_samr"))
     review.commit()
     specs.clear()
+    live_workflows.clear()
     resubmit = only_task(review, instance.id, "submit_application")
     tasks.complete(review, resubmit.id, {"claim": "已补充"}, user(review, "ent_chengxi"))
     review.commit()
     specs.clear()
+    live_workflows.clear()
     _approve(review, instance)
     assert _confirm(review, instance)["approval_recorded"] == "v2"
 

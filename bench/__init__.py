@@ -1,0 +1,1 @@
+"""Benchmark harness (`flask bench …`). Measures; never asserts."""
