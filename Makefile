@@ -15,8 +15,9 @@ MO_FILES := $(PO_FILES:.po=.mo)
 run: install
 	@$(FLASK) db upgrade
 	@$(FLASK) seed demo
+	@$(FLASK) bpmn deploy
 	@echo "CreditFlow: http://127.0.0.1:5000  (demo password: $${DEMO_PASSWORD:-demo12345})"
-	@$(FLASK) run --host 127.0.0.1 --port 5000
+	@scripts/serve.sh
 
 test: install
 	@$(PY) -m pytest
