@@ -48,6 +48,9 @@ def create_app(config: object | None = None, overrides: Mapping[str, Any] | None
 
     host.SETTINGS.timezone = app.config["APP_TIMEZONE"]
     passwords.configure(app.config.get("PASSWORD_HASH_PROFILE", "default"))
+    from app.services.process_handlers import load_all
+
+    load_all()
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

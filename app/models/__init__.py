@@ -2,6 +2,7 @@
 
 from app.models.audit_event import AuditEvent, AuditHead
 from app.models.base import Base
+from app.models.commitment import Commitment, CommitmentKind, CommitmentStatus
 from app.models.credit_record import CreditRecord, RecordStatus, RecordType, Severity
 from app.models.department import Department
 from app.models.matter import MaterialKind, Matter, MatterMaterial
@@ -36,6 +37,9 @@ __all__ = [
     "AuditHead",
     "Base",
     "CalendarOverride",
+    "Commitment",
+    "CommitmentKind",
+    "CommitmentStatus",
     "CreditRecord",
     "Department",
     "MaterialKind",

@@ -46,6 +46,9 @@ class Deployed:
 
 def check_bundle(files: Mapping[str, bytes]) -> BundleCheck:
     """The same checks as deploy, without storing anything."""
+    from app.services.process_handlers import load_all
+
+    load_all()
     return validate_bundle(files, lane_roles=LANE_ROLES, service_handlers=set(HANDLERS))
 
 
