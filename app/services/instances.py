@@ -86,9 +86,7 @@ def start_instance(
     action = {"type": "start"}
     try:
         with host.engine_step(session, instance, action, actor):
-            workflow = runner.start(
-                spec, subprocess_specs, start_data, host.script_engine_for(session, instance)
-            )
+            workflow = _start_workflow(session, instance, spec, subprocess_specs, start_data)
             host.save(session, instance, workflow)
     except host.ProcessIncidentError:
         # Keep the instance, unrun, so an operator can retry after fixing the cause.
@@ -107,6 +105,24 @@ def start_instance(
     )
     logger.info("instance %s of %s started by %s", instance.id, process_key, actor.username)
     return instance
+
+
+def _start_workflow(
+    session: Session,
+    instance: ProcessInstance,
+    spec: Any,
+    subprocess_specs: dict[str, Any],
+    start_data: dict[str, Any],
+) -> Any:
+    """Start; a process that begins with a message start event gets its data as that message."""
+    workflow = runner.start(
+        spec, subprocess_specs, start_data, host.script_engine_for(session, instance)
+    )
+    for name in instance.version.start_messages or []:
+        if any(waiting == name for waiting, _ in runner.snapshot(workflow).waiting_messages):
+            runner.deliver_message(workflow, name, start_data, {})
+            break
+    return workflow
 
 
 def start_instance_as_system(
@@ -133,9 +149,7 @@ def start_instance_as_system(
     session.flush()
     start_data = {**data, "instance_id": instance.id}
     with host.engine_step(session, instance, {"type": "start"}, actor):
-        workflow = runner.start(
-            spec, subprocess_specs, start_data, host.script_engine_for(session, instance)
-        )
+        workflow = _start_workflow(session, instance, spec, subprocess_specs, start_data)
         host.save(session, instance, workflow)
     audit.record(
         session,
