@@ -6,6 +6,8 @@ tests bind the session to an outer transaction, and the worker and CLI use the s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
@@ -65,3 +67,22 @@ def _sqlite_transactional(engine: Engine) -> None:
         # IMMEDIATE: writers serialise at BEGIN. A deferred transaction that read first could
         # not upgrade to a write in WAL mode ("database is locked") — a lost update in waiting.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def scratch_postgres(server_url: str, prefix: str = "cf_scratch") -> Iterator[str]:
+    """A throw-away database on the server of `server_url` (benchmarks and tests); dropped after."""
+    import uuid
+
+    from sqlalchemy import text
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

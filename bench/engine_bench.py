@@ -10,17 +10,16 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app import migrate
-from app.db import make_engine
+from app.db import make_engine, scratch_postgres
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance, User
 from app.services import instances, tasks
@@ -38,16 +37,8 @@ def scratch_database(url: str | None) -> Iterator[str]:
         with tempfile.TemporaryDirectory(prefix="cf-bench-") as tmp:
             yield f"sqlite:///{tmp}/bench.db"
         return
-    name = f"cf_bench_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(url, "cf_bench") as scratch_url:
+        yield scratch_url
 
 
 @contextmanager

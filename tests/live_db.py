@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
 from flask import Flask
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from app import migrate
-from app.db import make_engine
+from app.db import make_engine, scratch_postgres
 from app.extensions import db as database
 from app.services.seed import seed_demo
 from app.services.uow import transaction
@@ -21,12 +20,11 @@ from tests.conftest import require_postgres
 @contextmanager
 def live_postgres(app: Flask) -> Iterator[Engine]:
     """Bind the app's session to a fresh, migrated, seeded scratch database; drop it after."""
-    base = require_postgres()
-    name = f"cf_live_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.rsplit("/", 1)[0] + "/" + name
+    with scratch_postgres(require_postgres(), "cf_live") as url:
+        yield from _bound(app, url)
+
+
+def _bound(app: Flask, url: str) -> Iterator[Engine]:
     engine = make_engine(url, pool_size=25, max_overflow=10)
     previous = database.engine
     try:
@@ -43,6 +41,3 @@ def live_postgres(app: Flask) -> Iterator[Engine]:
         database.session.configure(bind=previous)
         database.engine = previous
         engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from sqlalchemy import Engine, inspect, text
 
 from app import migrate
 from app.db import make_engine
+from app.db import scratch_postgres as scratch_database
 from app.models import Base
 from tests.conftest import require_postgres
 
@@ -52,17 +52,8 @@ def test_upgrade_downgrade_upgrade_on_sqlite(tmp_path: Path) -> None:
 
 @pytest.fixture()
 def scratch_postgres() -> Iterator[str]:
-    base = require_postgres()
-    name = f"cf_migtest_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(require_postgres(), "cf_migtest") as url:
+        yield url
 
 
 @pytest.mark.postgres

@@ -62,6 +62,26 @@ def start_instance(
         subject = actor.subject
     elif actor.role not in (Role.APPROVER, Role.ADMIN):
         raise NotAllowedError("当前账号不能发起流程。")
+    extra = {"subject_uscc": subject.uscc if subject else None, "started_by": actor.username}
+    department = department_id if department_id is not None else actor.department_id
+    return _launch(session, process_key, data, extra, subject, department, actor, "user")
+
+
+def _launch(
+    session: Session,
+    process_key: str,
+    data: dict[str, Any],
+    extra: dict[str, Any],
+    subject: Subject | None,
+    department_id: int | None,
+    actor: User | None,
+    started_via: str,
+) -> ProcessInstance:
+    """Create the instance row, start the workflow in a savepoint, save, audit.
+
+    If the first run fails, the instance is kept unrun with an incident, so an operator can
+    retry after fixing the cause (the caller commits before the error is raised).
+    """
     version = get_version(session, process_key)
     spec, subprocess_specs = load_specs(version)
     instance = ProcessInstance(
@@ -69,27 +89,20 @@ def start_instance(
         process_key=process_key,
         version=version,
         subject_id=subject.id if subject else None,
-        department_id=department_id if department_id is not None else actor.department_id,
+        department_id=department_id,
         status=InstanceStatus.RUNNING.value,
         state="",
         serializer_version="",
-        started_by_id=actor.id,
+        started_by_id=actor.id if actor else None,
     )
     session.add(instance)
     session.flush()
-    start_data = {
-        **data,
-        "instance_id": instance.id,
-        "subject_uscc": subject.uscc if subject else None,
-        "started_by": actor.username,
-    }
-    action = {"type": "start"}
+    start_data = {**data, "instance_id": instance.id, **extra}
     try:
-        with host.engine_step(session, instance, action, actor):
+        with host.engine_step(session, instance, {"type": "start"}, actor):
             workflow = _start_workflow(session, instance, spec, subprocess_specs, start_data)
             host.save(session, instance, workflow)
     except host.ProcessIncidentError:
-        # Keep the instance, unrun, so an operator can retry after fixing the cause.
         workflow = runner.new_unstarted(
             spec, subprocess_specs, start_data, host.script_engine_for(session, instance)
         )
@@ -101,9 +114,9 @@ def start_instance(
         actor=actor,
         object_type="process_instance",
         object_id=str(instance.id),
-        details={"process_key": process_key, "version": version.version},
+        details={"process_key": process_key, "version": version.version, "via": started_via},
     )
-    logger.info("instance %s of %s started by %s", instance.id, process_key, actor.username)
+    logger.info("instance %s of %s started via %s", instance.id, process_key, started_via)
     return instance
 
 
@@ -132,34 +145,8 @@ def start_instance_as_system(
     subject = None
     if isinstance(data.get("subject_uscc"), str):
         subject = session.scalar(select(Subject).where(Subject.uscc == data["subject_uscc"]))
-    version = get_version(session, process_key)
-    spec, subprocess_specs = load_specs(version)
-    instance = ProcessInstance(
-        version_id=version.id,
-        process_key=process_key,
-        version=version,
-        subject_id=subject.id if subject else None,
-        department_id=actor.department_id if actor else None,
-        status=InstanceStatus.RUNNING.value,
-        state="",
-        serializer_version="",
-        started_by_id=actor.id if actor else None,
-    )
-    session.add(instance)
-    session.flush()
-    start_data = {**data, "instance_id": instance.id}
-    with host.engine_step(session, instance, {"type": "start"}, actor):
-        workflow = _start_workflow(session, instance, spec, subprocess_specs, start_data)
-        host.save(session, instance, workflow)
-    audit.record(
-        session,
-        "instance.started",
-        actor=actor,
-        object_type="process_instance",
-        object_id=str(instance.id),
-        details={"process_key": process_key, "by": "message"},
-    )
-    return instance
+    department = actor.department_id if actor else None
+    return _launch(session, process_key, data, {}, subject, department, actor, "message")
 
 
 def can_view_instance(session: Session, actor: User, instance: ProcessInstance) -> bool:
