@@ -57,3 +57,42 @@ def test_an_endless_script_becomes_an_incident(seeded: Session) -> None:
     seeded.commit()
     incident = seeded.query(Incident).filter_by(instance_id=instance.id).one()
     assert incident.element_id == "prepare_review"
+
+
+def test_memoized_serialization_matches_a_plain_serializer(seeded: Session) -> None:
+    """The per-worker workflow cache and task memo must never change what is stored."""
+    from datetime import date
+    from decimal import Decimal
+    from pathlib import Path
+
+    from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+    from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+    from app.engine import serializer
+    from app.services import live_workflows
+    from app.services.definitions import deploy_bundle, read_bundle_dir
+
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = serializer._LeanWorkflowConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]))
+    registry.register(
+        date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"])
+    )
+    plain = BpmnWorkflowSerializer(registry)
+
+    deploy_bundle(seeded, read_bundle_dir(Path(__file__).parents[2] / "bench" / "bpmn"))
+    reviewer = user(seeded, "rev_samr")
+    instance = instances.start_instance(seeded, "bench_review", {}, reviewer)
+    seeded.commit()
+    for round_no in range(25):
+        task = only_task(seeded, instance.id, "review_round")
+        tasks.complete(
+            seeded, task.id, {"decision": "return", "opinion": f"第{round_no}轮"}, reviewer
+        )
+        seeded.commit()
+    stored = seeded.get(ProcessInstance, instance.id).state
+    workflow = live_workflows.take(instance.id, stored)
+    assert workflow is not None  # the committed object was cached
+    assert plain.serialize_json(workflow) == stored
