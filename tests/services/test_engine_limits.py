@@ -96,3 +96,28 @@ def test_memoized_serialization_matches_a_plain_serializer(seeded: Session) -> N
     workflow = live_workflows.take(instance.id, stored)
     assert workflow is not None  # the committed object was cached
     assert plain.serialize_json(workflow) == stored
+
+
+def test_memory_and_cpu_bombs_at_run_time_become_incidents(seeded: Session) -> None:
+    """Scripts that only misbehave when they run are stopped by the sandbox's guards."""
+    bombs = {
+        "memory": "blob = 'x' * 10**10",
+        "bignum": "n = 10**10**10",
+        "amplify": "s = 'a'.ljust(10**10)",
+    }
+    ent = user(seeded, "ent_chengxi")
+    for name, script in bombs.items():
+        deploy_test_bundle(
+            seeded, "review_case", **{"review_case.bpmn": f"checked = True=>{script}"}
+        )
+        instance = instances.start_instance(seeded, "review_case", {}, ent)
+        seeded.commit()
+        submit = only_task(seeded, instance.id, "submit_application")
+        try:
+            tasks.complete(seeded, submit.id, {"claim": "申请"}, ent)
+        except host.ProcessIncidentError as exc:
+            assert "sandbox limit" in exc.message, (name, exc.message)
+        else:  # pragma: no cover
+            raise AssertionError(f"{name} bomb was not stopped")
+        seeded.commit()
+        assert seeded.get(ProcessInstance, instance.id).status == "error"
