@@ -34,7 +34,9 @@ from RestrictedPython.Guards import (
 from RestrictedPython.Limits import limited_builtins
 from RestrictedPython.PrintCollector import PrintCollector
 from RestrictedPython.transformer import RestrictingNodeTransformer
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 SCRIPT_FILENAME = "<string>"  # SpiffWorkflow looks for this name to report line numbers
 STEP_TIME_LIMIT = 2.0  # seconds of Python execution per evaluation
