@@ -321,6 +321,24 @@ class RestrictedTaskDataEnvironment(TaskDataEnvironment):
             context.pop(key)
 
 
+class SandboxedScriptEngine(PythonScriptEngine):  # type: ignore[misc]
+    """PythonScriptEngine whose service calls report the handler's own error.
+
+    SpiffWorkflow 3.2.0's `call_service` error path refers to an undefined name (`script`),
+    so a failing handler would surface as "name 'script' is not defined" with no element.
+    """
+
+    def call_service(self, task: Any, **kwargs: Any) -> Any:
+        try:
+            return self.environment.call_service(task.data, **kwargs)
+        except SpiffWorkflowException:
+            raise
+        except Exception as err:  # noqa: BLE001 - re-raised with the task attached
+            raise WorkflowTaskException(
+                f"{type(err).__name__}: {err}", task=task, exception=err
+            ) from err
+
+
 def make_script_engine(
     helpers: Mapping[str, Any] | None = None, service_caller: Callable[..., str] | None = None
 ) -> PythonScriptEngine:
@@ -328,7 +346,7 @@ def make_script_engine(
     environment = RestrictedTaskDataEnvironment(helpers)
     if service_caller is not None:
         environment.call_service = service_caller  # type: ignore[method-assign]
-    return PythonScriptEngine(environment=environment)
+    return SandboxedScriptEngine(environment=environment)
 
 
 def limit_memory(megabytes: int) -> None:

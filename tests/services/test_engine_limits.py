@@ -121,3 +121,29 @@ def test_memory_and_cpu_bombs_at_run_time_become_incidents(seeded: Session) -> N
             raise AssertionError(f"{name} bomb was not stopped")
         seeded.commit()
         assert seeded.get(ProcessInstance, instance.id).status == "error"
+
+
+def test_a_failing_service_handler_names_its_element_and_error(seeded: Session) -> None:
+    from app.services.handlers import HANDLERS
+
+    def broken(ctx, params):  # type: ignore[no-untyped-def]
+        raise LookupError("平台接口不可用")
+
+    original = HANDLERS["system.echo"]
+    HANDLERS["system.echo"] = broken
+    try:
+        deploy_test_bundle(seeded, "review_case")
+        ent, reviewer = user(seeded, "ent_chengxi"), user(seeded, "rev_samr")
+        instance = instances.start_instance(seeded, "review_case", {}, ent)
+        tasks.complete(
+            seeded, only_task(seeded, instance.id, "submit_application").id, {"claim": "申请"}, ent
+        )
+        review = only_task(seeded, instance.id, "review_application")
+        try:
+            tasks.complete(seeded, review.id, {"decision": "approve"}, reviewer)
+        except host.ProcessIncidentError as exc:
+            assert "平台接口不可用" in exc.message and "notify_platform" in exc.message
+        else:  # pragma: no cover
+            raise AssertionError("handler failure was not reported")
+    finally:
+        HANDLERS["system.echo"] = original
