@@ -1,0 +1,78 @@
+"""Service-task handlers of `objection_handling` (信用信息异议处理); logic: services.objections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.engine import clock
+from app.services import objections
+from app.services.handlers import HandlerContext, handler
+
+
+@handler("objections.accept")
+def accept_objection(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Validate the start data and flag the record `under_objection` at once.
+
+    Reads `record_id`, `ground` and `claim` from the start data itself, so missing or wrong
+    fields end the process with a reason instead of a script error.
+    """
+    data = ctx.task_data
+    return objections.accept(
+        ctx.session,
+        ctx.instance,
+        record_id=data.get("record_id"),
+        ground=data.get("ground"),
+        claim=data.get("claim"),
+        at=clock.now(),
+    )
+
+
+@handler("objections.forward")
+def forward_objection(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+    """params: `record_id`, `auto` (True when the platform's check period ran out)."""
+    return objections.forward(
+        ctx.session,
+        ctx.instance.id,
+        params.get("record_id"),
+        at=clock.now(),
+        auto=bool(params.get("auto")),
+    )
+
+
+@handler("objections.extend")
+def extend_objection(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+    """params: `record_id`, `reason`, `due` (the new deadline, ISO with offset)."""
+    return objections.extend(
+        ctx.session,
+        ctx.instance.id,
+        params.get("record_id"),
+        reason=str(params.get("reason") or ""),
+        due=str(params.get("due") or ""),
+    )
+
+
+@handler("objections.escalate")
+def escalate_objection(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+    """params: `record_id`. The provider missed its deadline; the leader decides."""
+    return objections.escalate(
+        ctx.session, ctx.instance.id, params.get("record_id"), at=clock.now()
+    )
+
+
+@handler("objections.close")
+def close_objection(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+    """params: `record_id`, `outcome`, `opinion`, `corrected`, `check`, `limits`.
+
+    Returns the sync event for the platforms, the result-notice context and the notice.
+    """
+    return objections.close(
+        ctx.session,
+        ctx.instance.id,
+        params.get("record_id"),
+        outcome=str(params.get("outcome") or ""),
+        opinion=str(params.get("opinion") or ""),
+        corrected=dict(params.get("corrected") or {}),
+        check=dict(params.get("check") or {}),
+        limits=dict(params.get("limits") or {}),
+        at=clock.now(),
+    )
