@@ -32,6 +32,7 @@ class SubjectFacts:
     false_commitment: bool = False
     serious_list: bool = False
     unrepaired_serious_records: tuple[str, ...] = ()  # decision numbers
+    open_breach_records: tuple[str, ...] = ()  # decision numbers of unrepaired 违诺 records
 
 
 @dataclass(frozen=True)
@@ -60,13 +61,15 @@ def route_for(facts: SubjectFacts) -> Route:
             "n/a",
             "存在虚假承诺记录，在信用修复前不适用告知承诺和容缺受理，请按一般程序提交全部材料。",
         )
-    if facts.open_breach:
+    if facts.open_breach or facts.open_breach_records:
+        cited = "、".join(facts.open_breach_records[:3])
+        cited = f"（{cited}）" if cited else ""
         return Route(
             "D",
             False,
             False,
             "n/a",
-            "存在未修复的违诺记录，在信用修复前不适用告知承诺和容缺受理，请按一般程序办理。",
+            f"存在未修复的违诺记录{cited}，在信用修复前不适用告知承诺和容缺受理，请按一般程序办理。",
         )
     if facts.serious_list or facts.unrepaired_serious_records:
         cited = "、".join(facts.unrepaired_serious_records[:3]) or "严重失信主体名单"

@@ -660,13 +660,8 @@ def _close_commitment(
 
 
 def route_citing_breaches(session: Session, subject: Subject) -> Route:
-    """`route_for_subject`, with the open breach records cited in the reason (DOMAIN §5)."""
-    route = commitments.route_for_subject(session, subject)
-    records = open_breach_records(session, subject)
-    if route.notify_commit or not records:
-        return route
-    cited = "、".join(r.decision_no for r in records[:3])
-    return dataclasses.replace(route, reason=f"{route.reason}（违诺记录：{cited}）")
+    """`route_for_subject`: the routing rules cite open breach records themselves."""
+    return commitments.route_for_subject(session, subject)
 
 
 # --- measuring the loop -------------------------------------------------------------------

@@ -17,15 +17,24 @@ from app.services.errors import ConflictError, InvalidInputError, NotFoundError
 
 
 def subject_facts(session: Session, subject: Subject) -> SubjectFacts:
-    """The facts routing needs, read from the subject and its published serious records."""
+    """The facts routing needs, read from the subject and its unrepaired records."""
+    open_statuses = [RecordStatus.PUBLISHED.value, RecordStatus.UNDER_OBJECTION.value]
     serious = session.scalars(
         select(CreditRecord.decision_no).where(
             CreditRecord.subject_id == subject.id,
             CreditRecord.severity == "serious",
-            CreditRecord.status.in_(
-                [RecordStatus.PUBLISHED.value, RecordStatus.UNDER_OBJECTION.value]
-            ),
+            CreditRecord.record_type != "breach_of_commitment",
+            CreditRecord.status.in_(open_statuses),
         )
+    ).all()
+    breaches = session.scalars(
+        select(CreditRecord.decision_no)
+        .where(
+            CreditRecord.subject_id == subject.id,
+            CreditRecord.record_type == "breach_of_commitment",
+            CreditRecord.status.in_([*open_statuses, RecordStatus.CORRECTED.value]),
+        )
+        .order_by(CreditRecord.decided_on.desc())
     ).all()
     return SubjectFacts(
         grade_scheme=subject.grade_scheme,
@@ -34,6 +43,7 @@ def subject_facts(session: Session, subject: Subject) -> SubjectFacts:
         false_commitment=subject.false_commitment,
         serious_list=subject.serious_list,
         unrepaired_serious_records=tuple(serious),
+        open_breach_records=tuple(breaches),
     )
 
 

@@ -22,11 +22,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import CreditRecord, ProcessInstance, RecordStatus, RecordType, Severity, Subject
-from app.services import audit
+from app.models import CreditRecord, ProcessInstance, RecordStatus, RecordType, Severity
+from app.services import audit, breaches
 from app.services.errors import InvalidInputError
 from app.services.records import apply_publication_rules
 
@@ -364,7 +364,7 @@ def _apply(
     elif outcome == "delete":
         record.status = RecordStatus.DELETED.value
         if record.record_type == RecordType.BREACH_OF_COMMITMENT:
-            _refresh_open_breach(session, record)
+            breaches.close_loop_for_record(session, record)
     else:  # uphold, unconfirmable, rejected: the flag goes, the record stays as it was
         record.status = objection.get("previous_status") or RecordStatus.PUBLISHED.value
     if outcome == "unconfirmable":
@@ -416,36 +416,6 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     return value.isoformat() if isinstance(value, date) else str(value)
-
-
-def _refresh_open_breach(session: Session, record: CreditRecord) -> None:
-    """A deleted breach record no longer excludes the subject, unless another one does."""
-    others = session.scalar(
-        select(func.count())
-        .select_from(CreditRecord)
-        .where(
-            CreditRecord.subject_id == record.subject_id,
-            CreditRecord.id != record.id,
-            CreditRecord.record_type == RecordType.BREACH_OF_COMMITMENT.value,
-            CreditRecord.status.in_(
-                [
-                    RecordStatus.PUBLISHED.value,
-                    RecordStatus.UNDER_OBJECTION.value,
-                    RecordStatus.CORRECTED.value,
-                ]
-            ),
-        )
-    )
-    subject = session.get(Subject, record.subject_id)
-    if subject is not None and not others and subject.open_breach:
-        subject.open_breach = False
-        audit.record(
-            session,
-            "subject.open_breach_cleared",
-            object_type="subject",
-            object_id=subject.uscc,
-            details={"record_id": record.id, "reason": "违诺记录经异议核实后删除"},
-        )
 
 
 def _sync(record: CreditRecord, outcome: str, changes: dict) -> tuple[str, list[str], dict]:
