@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.models import ProcessInstance
+from app.models import ProcessInstance, User
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class HandlerContext:
     session: Session
     instance: ProcessInstance
     task_data: dict[str, Any]
+    actor: User | None = None  # who completed the task that led here (None: system, timers)
 
 
 Handler = Callable[[HandlerContext, dict[str, Any]], Any]

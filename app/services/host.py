@@ -58,7 +58,9 @@ class ProcessIncidentError(ConflictError):
     commit_before_raise = True
 
 
-def script_engine_for(session: Session, instance: ProcessInstance) -> PythonScriptEngine:
+def script_engine_for(
+    session: Session, instance: ProcessInstance, actor: User | None = None
+) -> PythonScriptEngine:
     """The sandboxed engine with helpers and the service-task bridge of this unit of work."""
 
     def call_service(
@@ -68,7 +70,7 @@ def script_engine_for(session: Session, instance: ProcessInstance) -> PythonScri
         if handler is None:
             raise ValueError(f"unknown service task handler {operation_name!r}")
         params = {name: p.get("value") for name, p in operation_params.items()}
-        result = handler(HandlerContext(session, instance, context), params)
+        result = handler(HandlerContext(session, instance, context, actor), params)
         return json.dumps(result, ensure_ascii=False, default=str)
 
     helpers = script_helpers(get_calendar(session), SETTINGS.timezone)
@@ -88,14 +90,14 @@ def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
     return instance
 
 
-def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
+def load(session: Session, instance: ProcessInstance, actor: User | None = None) -> BpmnWorkflow:
     """The only way to restore a workflow: specs from the cache, the sandboxed engine attached.
 
     A workflow this worker saved and committed is reused when the stored state is exactly
     what it saved (no deserialization); anything else is restored from the stored state.
     """
     load_specs(instance.version)
-    engine = script_engine_for(session, instance)
+    engine = script_engine_for(session, instance, actor)
     workflow = live_workflows.take(instance.id, instance.state)
     if workflow is not None:
         workflow.script_engine = engine
@@ -250,6 +252,6 @@ def run_step(
 ) -> runner.Snapshot:
     """Load, act, save inside a savepoint; failures become incidents (see engine_step)."""
     with engine_step(session, instance, action, actor):
-        workflow = load(session, instance)
+        workflow = load(session, instance, actor)
         act(workflow)
         return save(session, instance, workflow)

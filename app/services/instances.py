@@ -100,11 +100,11 @@ def _launch(
     start_data = {**data, "instance_id": instance.id, **extra}
     try:
         with host.engine_step(session, instance, {"type": "start"}, actor):
-            workflow = _start_workflow(session, instance, spec, subprocess_specs, start_data)
+            workflow = _start_workflow(session, instance, spec, subprocess_specs, start_data, actor)
             host.save(session, instance, workflow)
     except host.ProcessIncidentError:
         workflow = runner.new_unstarted(
-            spec, subprocess_specs, start_data, host.script_engine_for(session, instance)
+            spec, subprocess_specs, start_data, host.script_engine_for(session, instance, actor)
         )
         instance.state = runner.dumps(workflow)
         raise
@@ -126,10 +126,11 @@ def _start_workflow(
     spec: Any,
     subprocess_specs: dict[str, Any],
     start_data: dict[str, Any],
+    actor: User | None,
 ) -> Any:
     """Start; a process that begins with a message start event gets its data as that message."""
     workflow = runner.start(
-        spec, subprocess_specs, start_data, host.script_engine_for(session, instance)
+        spec, subprocess_specs, start_data, host.script_engine_for(session, instance, actor)
     )
     for name in instance.version.start_messages or []:
         if any(waiting == name for waiting, _ in runner.snapshot(workflow).waiting_messages):

@@ -26,7 +26,6 @@ from app.models import (
     AuditEvent,
     Commitment,
     CommitmentKind,
-    CommitmentStatus,
     CreditRecord,
     InstanceStatus,
     OutboxEvent,
@@ -36,7 +35,7 @@ from app.models import (
     User,
 )
 from app.rules.periods import SEVERITY_LABELS, PeriodRule, add_months, scheme_for, select_rule
-from app.services import audit, commitments
+from app.services import audit, breaches, commitments
 from app.services.records import load_rules
 
 MAX_RECORDS = 20
@@ -585,7 +584,8 @@ def apply_results(
         elif result["decision"] == "rejected":
             _note_refusal(record, instance_id, on, result["reason"])
         final.append({**result, "status": record.status})
-    _close_breaches(session, subject, newly, on)
+    for record in newly:  # a repaired breach record closes its loop (DOMAIN §2.5 step 5)
+        breaches.close_loop_for_record(session, record, on=on)
     return final, newly
 
 
@@ -611,35 +611,6 @@ def _note_refusal(record: CreditRecord, instance_id: int, on: date, reason: str)
         **(record.extra or {}),
         "last_repair_refusal": {"instance_id": instance_id, "on": on.isoformat(), "reason": reason},
     }
-
-
-def _close_breaches(
-    session: Session, subject: Subject, repaired: Sequence[CreditRecord], on: date
-) -> None:
-    """A repaired breach record marks its commitment `repaired` and may lift the open flag."""
-    breaches = [r for r in repaired if r.record_type == "breach_of_commitment"]
-    if not breaches:
-        return
-    for record in breaches:
-        commitment_id = (record.extra or {}).get("commitment_id")
-        commitment = session.get(Commitment, commitment_id) if commitment_id else None
-        if commitment is not None and commitment.status == CommitmentStatus.BREACHED:
-            commitments.set_status(
-                session, commitment.id, CommitmentStatus.REPAIRED.value, on, note="信用修复"
-            )
-    still_open = session.scalar(
-        select(CreditRecord.id)
-        .where(
-            CreditRecord.subject_id == subject.id,
-            CreditRecord.record_type == "breach_of_commitment",
-            CreditRecord.status.in_(
-                [RecordStatus.PUBLISHED.value, RecordStatus.UNDER_OBJECTION.value]
-            ),
-        )
-        .limit(1)
-    )
-    if still_open is None:
-        subject.open_breach = False
 
 
 def outcome_of(results: Sequence[Mapping[str, Any]]) -> str:

@@ -70,6 +70,8 @@ USERS = [
     ("insp_samr", "approver", "inspector", "samr", None, "市场监管局核查员（示例）"),
     ("lead_samr", "approver", "leader", "samr", None, "市场监管局分管领导（示例）"),
     ("lead_ndrc", "approver", "leader", "ndrc", None, "发展改革委分管领导（示例）"),
+    ("lead_tax", "approver", "leader", "tax", None, "税务局分管领导（示例）"),
+    ("lead_center", "approver", "leader", "service_center", None, "行政服务中心分管领导（示例）"),
     ("owner", "process_owner", None, None, None, "流程管理员（示例）"),
     ("admin", "admin", None, None, None, "系统管理员（示例）"),
 ]
