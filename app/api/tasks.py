@@ -10,7 +10,7 @@ from app.api.common import api_user, json_body, token_required
 from app.api.pagination import paginate
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance
-from app.services import instances, tasks
+from app.services import instances, task_views, tasks
 from app.services.errors import InvalidInputError
 from app.services.uow import transaction
 
@@ -40,6 +40,7 @@ def get_task(task_id: str) -> Response:
     instance = db.session.get(ProcessInstance, task.instance_id)
     body = tasks.task_dict(task)
     body["form"] = instance.version.forms.get(task.form_file or "") if instance else None
+    body.update(task_views.task_view(db.session, task, api_user()))
     body["instance"] = (
         instances.instance_dict(db.session, instance, api_user())
         if (instance and instances.can_view_instance(db.session, api_user(), instance))

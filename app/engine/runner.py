@@ -297,3 +297,10 @@ def snapshot(workflow: BpmnWorkflow) -> Snapshot:
 
 def task_data(workflow: BpmnWorkflow, task_id: str) -> dict[str, Any]:
     return dict(ready_task(workflow, task_id).data)
+
+
+def jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    """Task data as plain JSON values (dates, Decimals and UUIDs as strings)."""
+    import json
+
+    return json.loads(json.dumps(data, ensure_ascii=False, default=str))  # type: ignore[no-any-return]

@@ -577,3 +577,26 @@ def test_oversized_values_are_refused_not_500(client: FlaskClient, tokens: Token
     assert len(_task(started, "submit_application")["name"]) == 200
     terminate = f"{API}/process-instances/{instance_id}/terminate"
     assert client.post(terminate, json=["not", "an", "object"], headers=owner).status_code == 200
+
+
+def test_task_details_show_rendered_instructions_and_data(client, seeded) -> None:  # type: ignore[no-untyped-def]
+    from app.models import CreditRecord, Subject
+    from app.services.definitions import deploy_bundle, read_bundle_dir
+    from tests.engine_fixtures import BUNDLES
+
+    deploy_bundle(seeded, read_bundle_dir(BUNDLES.parent.parent / "bpmn"))
+    seeded.commit()
+    chengxi = seeded.query(Subject).filter_by(uscc="91310114MA1GT8QX92").one()
+    record = seeded.query(CreditRecord).filter_by(subject_id=chengxi.id).first()
+    headers = api_token(client, "ent_chengxi")
+    started = client.post(
+        "/api/v1/process-instances",
+        headers=headers,
+        json={"process_key": "credit_repair", "data": {"record_ids": [record.id]}},
+    )
+    assert started.status_code == 201, started.text
+    task_id = started.json["tasks"][0]["id"]
+    details = client.get(f"/api/v1/tasks/{task_id}", headers=headers).json
+    assert details["form"]["type"] == "object"
+    assert isinstance(details["data"], dict) and details["data"]
+    assert details["instructions"] is None or "{{" not in details["instructions"]
