@@ -2,6 +2,7 @@
 
 from app.models.audit_event import AuditEvent, AuditHead
 from app.models.base import Base
+from app.models.collaboration import Comment, Notification
 from app.models.commitment import Commitment, CommitmentKind, CommitmentStatus
 from app.models.credit_record import CreditRecord, RecordStatus, RecordType, Severity
 from app.models.department import Department
@@ -37,6 +38,8 @@ __all__ = [
     "AuditHead",
     "Base",
     "CalendarOverride",
+    "Comment",
+    "Notification",
     "Commitment",
     "CommitmentKind",
     "CommitmentStatus",

@@ -34,7 +34,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import audit, live_workflows
+from app.services import audit, live_workflows, notifications
 from app.services.calendar import get_calendar
 from app.services.definitions import load_specs
 from app.services.errors import ConflictError, NotFoundError
@@ -211,21 +211,22 @@ def _project_tasks(session: Session, instance: ProcessInstance, snap: runner.Sna
         if isinstance(code, str):
             departments = departments or _department_ids(session)
             department_id = departments.get(code, department_id)
-        session.add(
-            HumanTask(
-                id=task_id,
-                instance_id=instance.id,
-                process_key=instance.process_key,
-                bpmn_id=view.bpmn_id,
-                name=view.name[:200],  # the column's size: a long BPMN name must not fail
-                lane=view.lane,
-                department_id=department_id,
-                subject_id=instance.subject_id,
-                state="ready",
-                form_file=view.form_file,
-                due_at=view.due_at,
-            )
+        new_task = HumanTask(
+            id=task_id,
+            instance_id=instance.id,
+            process_key=instance.process_key,
+            bpmn_id=view.bpmn_id,
+            name=view.name[:200],  # the column's size: a long BPMN name must not fail
+            lane=view.lane,
+            department_id=department_id,
+            subject_id=instance.subject_id,
+            state="ready",
+            form_file=view.form_file,
+            due_at=view.due_at,
         )
+        session.add(new_task)
+        session.flush()
+        notifications.task_created(session, new_task)
 
 
 def _project_subscriptions(

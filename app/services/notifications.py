@@ -1,0 +1,90 @@
+"""In-app notifications: created when work arrives or a case changes; read by their user."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.models import HumanTask, Notification, Role, User
+from app.models.base import utcnow
+
+LANE_LABELS = {
+    "enterprise": "企业",
+    "window": "受理窗口",
+    "reviewer": "审核",
+    "inspector": "核查",
+    "leader": "分管领导",
+}
+
+
+def candidates_of(session: Session, task: HumanTask) -> list[User]:
+    """The users who may work a task: the subject's enterprise accounts, or the lane's role."""
+    query = select(User).where(User.active.is_(True))
+    if task.lane == "enterprise":
+        if task.subject_id is None:
+            return []
+        query = query.where(User.role == Role.ENTERPRISE.value, User.subject_id == task.subject_id)
+    else:
+        query = query.where(User.role == Role.APPROVER.value, User.approver_role == task.lane)
+        if task.department_id is not None:
+            query = query.where(User.department_id == task.department_id)
+    return list(session.scalars(query))
+
+
+def _lane(task: HumanTask) -> str:
+    return LANE_LABELS.get(task.lane or "", task.lane or "")
+
+
+def task_created(session: Session, task: HumanTask) -> int:
+    """Tell every candidate that a task is waiting (called when the inbox row is created)."""
+    users = candidates_of(session, task)
+    for user in users:
+        session.add(
+            Notification(
+                user_id=user.id,
+                kind="task_new",
+                title=f"新待办：{task.name}",
+                body=f"流程实例 #{task.instance_id} 有一项待办（{_lane(task)}）。",
+                link=f"/tasks/{task.id}",
+                instance_id=task.instance_id,
+            )
+        )
+    return len(users)
+
+
+def notify(
+    session: Session,
+    user_id: int,
+    kind: str,
+    title: str,
+    body: str | None = None,
+    link: str | None = None,
+    instance_id: int | None = None,
+) -> Notification:
+    """A notification for one user (returned application, decision made, deadline near…)."""
+    note = Notification(
+        user_id=user_id, kind=kind, title=title[:200], body=body, link=link, instance_id=instance_id
+    )
+    session.add(note)
+    return note
+
+
+def unread_count(session: Session, user: User) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def mark_read(session: Session, user: User, notification_id: int | None = None) -> None:
+    """Mark one (or all) of the user's notifications read."""
+    stmt = update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        stmt = stmt.where(Notification.id == notification_id)
+    session.execute(stmt.values(read_at=utcnow()))
