@@ -7,10 +7,12 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := .make
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk
+# Debian's Chromium for the end-to-end tests (Playwright drives it by executable path).
+TEST_SYSTEM_PACKAGES := chromium
 PO_FILES := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test install lint format system-packages translations clean
+.PHONY: run test install lint format system-packages translations assets clean
 
 run: install
 	@$(FLASK) db upgrade
@@ -19,10 +21,25 @@ run: install
 	@echo "CreditFlow: http://127.0.0.1:5000  (demo password: $${DEMO_PASSWORD:-demo12345})"
 	@scripts/serve.sh
 
-test: install
+test: install $(STAMP)/test-system
 	@$(PY) -m pytest
 
-install: $(STAMP)/system $(STAMP)/python translations
+install: $(STAMP)/system $(STAMP)/python translations assets
+
+$(STAMP)/test-system: scripts/ensure_system_packages.sh
+	@mkdir -p $(STAMP)
+	@scripts/ensure_system_packages.sh $(TEST_SYSTEM_PACKAGES)
+	@touch $@
+
+# Front-end bundle (bpmn-js viewer, htmx) from the npm registry; package-lock.json is committed,
+# the bundle in app/static/dist/ is not.
+assets: app/static/dist/.built
+
+app/static/dist/.built: package.json package-lock.json $(wildcard assets/*.js)
+	@command -v npm >/dev/null || { echo "Node.js 20+ and npm are required for the front-end bundle" >&2; exit 1; }
+	@npm ci --silent --no-audit --no-fund >/dev/null
+	@npm run --silent build
+	@touch $@
 
 $(STAMP)/system: scripts/ensure_system_packages.sh
 	@mkdir -p $(STAMP)

@@ -1,18 +1,23 @@
-"""Server-rendered UI: one blueprint package per area."""
+"""Server-rendered UI: one blueprint package per area, discovered automatically."""
 
 from __future__ import annotations
+
+import importlib
+import pkgutil
 
 from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.web import labels
-    from app.web.admin import bp as admin_bp
-    from app.web.auth import bp as auth_bp
-    from app.web.main import bp as main_bp
+    """Register `bp` of every package under app/web (auth, main, admin, approver, …)."""
+    from app.web import labels, nav
 
     labels.init_app(app)
-
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(main_bp)
-    app.register_blueprint(admin_bp)
+    nav.init_app(app)
+    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if not module.ispkg:
+            continue
+        package = importlib.import_module(f"{__name__}.{module.name}")
+        blueprint = getattr(package, "bp", None)
+        if blueprint is not None:
+            app.register_blueprint(blueprint)
