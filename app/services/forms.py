@@ -27,12 +27,13 @@ _MESSAGES = {
 
 
 def _field(error: ValidationError) -> str:
+    """Dotted path of the field an error belongs to (`proofs.1.proof` inside arrays)."""
+    path = [str(p) for p in error.absolute_path]
     if error.validator == "required":
         missing = error.message.split("'")
-        return missing[1] if len(missing) > 2 else "_form"
+        return ".".join([*path, missing[1]]) if len(missing) > 2 else "_form"
     if error.validator == "additionalProperties":
         return "_form"
-    path = [str(p) for p in error.absolute_path]
     return ".".join(path) if path else "_form"
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from app.engine import runner
@@ -38,7 +39,7 @@ def render_instructions(template: str | None, data: dict[str, Any]) -> str | Non
         return _jinja.from_string(template).render(**data)
     except (TemplateError, TypeError, ValueError) as exc:
         logger.warning("instructions template failed: %s", exc)
-        return template
+        return str(escape(template))  # shown as text, never as markup
 
 
 def task_view(session: Session, task: HumanTask, actor: User) -> dict[str, Any]:

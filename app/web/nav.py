@@ -48,5 +48,8 @@ def init_app(app: Flask) -> None:
 
             unread = unread_count(db.session, current_user)
         has_notifications = "notify.index" in app.view_functions
-        return {"nav_items": nav_items(), "unread_notifications": unread,
-                "notifications_url": url_for("notify.index") if has_notifications else None}
+        return {
+            "nav_items": nav_items(),
+            "unread_notifications": unread,
+            "notifications_url": url_for("notify.index") if has_notifications else None,
+        }

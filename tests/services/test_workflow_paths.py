@@ -210,3 +210,31 @@ def test_start_data_cannot_shadow_engine_names(review: Session) -> None:
     for key in ("deadline_after_working_days", "instance_id", "_getattr_", "not-a-name"):
         with pytest.raises(InvalidInputError):
             instances.start_instance(review, "review_case", {key: 1}, ent)
+
+
+def test_broken_instructions_template_is_shown_as_text() -> None:
+    from app.services.task_views import render_instructions
+
+    assert render_instructions("<b>{{ x.y( }}</b>", {}) == "&lt;b&gt;{{ x.y( }}&lt;/b&gt;"
+    assert render_instructions("{{ name }}", {"name": "<script>"}) == "&lt;script&gt;"
+
+
+def test_required_errors_inside_arrays_name_the_row() -> None:
+    from app.services.forms import validate_form
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "proofs": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["proof"],
+                    "properties": {"proof": {"type": "string"}},
+                },
+            }
+        },
+    }
+    with pytest.raises(InvalidInputError) as info:
+        validate_form(schema, {"proofs": [{"proof": "a"}, {}]})
+    assert set(info.value.fields) == {"proofs.1.proof"}
