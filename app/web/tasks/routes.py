@@ -139,7 +139,7 @@ def _home_url() -> str:
     return url_for("main.index")
 
 
-@bp.route("/tasks/<task_id>")
+@bp.route("/tasks/<task_id>", endpoint="task_page")
 @login_required
 def show(task_id: str) -> tuple[str, int]:
     task = tasks.get_task(db.session, task_id, _actor())
@@ -200,7 +200,7 @@ def submit(task_id: str) -> Response | tuple[str, int]:
     except ConflictError as exc:
         return _conflict(task_id, exc.message)
     flash(_("任务“%(name)s”已办理完毕。", name=task.name), "success")
-    target = url_for("tasks.show", task_id=next_id) if next_id else _home_url()
+    target = url_for("tasks.task_page", task_id=next_id) if next_id else _home_url()
     if request.headers.get("HX-Request"):
         response = Response(status=204)
         response.headers["HX-Redirect"] = target
@@ -237,7 +237,7 @@ def _claim_action(task_id: str, action: str) -> Response | tuple[str, int]:
         raise
     else:
         flash(_("已认领该任务。") if action == "claim" else _("已退回该任务。"), "success")
-    return redirect(url_for("tasks.show", task_id=task_id), 303)  # type: ignore[return-value]
+    return redirect(url_for("tasks.task_page", task_id=task_id), 303)  # type: ignore[return-value]
 
 
 @bp.route("/tasks/<task_id>/claim", methods=["POST"])

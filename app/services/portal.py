@@ -1,0 +1,540 @@
+"""Read models and start helpers of the enterprise portal (企业端) and in-app notifications.
+
+Views call these and render what they return; every function is scoped to the actor's subject.
+Nothing here commits: the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.engine import clock
+from app.models import (
+    Comment,
+    CreditRecord,
+    HumanTask,
+    MaterialKind,
+    Matter,
+    Notification,
+    OutboxEvent,
+    ProcessInstance,
+    RecordStatus,
+    Subject,
+    User,
+)
+from app.services import audit, instances, repair, rongque
+from app.services.calendar import get_calendar
+from app.services.errors import InvalidInputError, NotFoundError
+from app.services.objections import GROUND_LABELS, OBJECTABLE, STATUS_LABELS
+
+PROCESS_LABELS = {
+    "credit_repair": '信用修复"一件事"',
+    "notify_commit_approval": "告知承诺制审批",
+    "rongque_acceptance": "容缺受理",
+    "objection_handling": "信用信息异议",
+    "commitment_breach": "违诺处理",
+}
+INSTANCE_STATUS_LABELS = {
+    "running": "办理中",
+    "completed": "已办结",
+    "suspended": "已暂停",
+    "terminated": "已终止",
+    "error": "处理受阻（工作人员正在处理）",
+}
+TASK_STATE_LABELS = {"ready": "进行中", "completed": "已完成", "cancelled": "已取消"}
+ACTION_LABELS = {
+    "instance.started": "提交申请",
+    "instance.incident": "处理出现异常，已通知工作人员",
+    "instance.retried": "工作人员重新处理",
+    "instance.resumed": "恢复办理",
+    "instance.suspended": "暂停办理",
+    "instance.terminated": "终止办理",
+    "instance.migrated": "流程版本升级",
+    "instance.timer_fired": "期限届满，自动处理",
+    "message.delivered": "收到外部消息",
+    "task.claimed": "工作人员领取了任务",
+    "task.unclaimed": "工作人员退回了任务",
+    "task.completed": "完成了一个环节",
+    "attachment.uploaded": "上传了材料",
+    "commitment.signed": "签署了承诺书",
+    "commitment.accepted": "承诺书已接收",
+    "commitment.status": "承诺履行状态变化",
+    "repair.eligibility": "审查修复条件",
+    "repair.submitted": "提交了修复申请材料",
+    "repair.decided": "作出修复决定",
+    "record.repaired": "信用记录已修复",
+    "objection.accepted": "异议已受理，记录标注为异议处理中",
+    "objection.refused": "异议不予受理",
+    "objection.forwarded": "异议已转交认定单位核实",
+    "objection.extended": "异议处理期限延长",
+    "objection.escalated": "异议升级由分管领导处理",
+    "objection.decided": "作出异议处理决定",
+    "notify_commit.decided": "作出审批决定",
+    "notify_commit.sampled": "核查抽取",
+    "notify_commit.outcome": "办理结果",
+    "notify_commit.approval_revoked": "撤销审批决定",
+    "rongque.outcome": "办理结果",
+    "rongque.supplement_invalid": "补正材料不符合要求",
+    "breach.case_opened": "违诺处理立案",
+    "breach.recorded": "违诺信息已记录",
+    "breach.dismissed": "不认定违诺",
+    "breach.loop_closed": "违诺处理结束",
+}
+OUTCOME_LABELS = {
+    "refused": "不予受理",
+    "rejected": "不予受理",
+    "approved": "准予",
+    "approve": "准予",
+    "partially_approved": "部分准予",
+    "repaired": "已修复",
+    "fulfilled": "已按期补齐，办结",
+    "breached": "逾期未补齐（违诺）",
+    "withdrawn": "已撤回",
+    "correct": "更正",
+    "delete": "删除（停止公示）",
+    "uphold": "维持",
+    "unconfirmable": "无法确认",
+}
+DOCUMENT_LABELS = {
+    "repair_decision": "信用修复决定书",
+    "objection_notice": "异议处理结果告知书",
+    "approval_decision": "审批决定书",
+    "acceptance_notice": "受理通知书",
+}
+SYSTEM_NAMES = {"system", "SYSTEM", "engine"}
+
+
+def _tz() -> ZoneInfo:
+    from app.services.host import SETTINGS
+
+    return ZoneInfo(SETTINGS.timezone)
+
+
+def local_today() -> date:
+    """Today in the deployment's time zone on the engine clock (tests move it)."""
+    return clock.now().astimezone(_tz()).date()
+
+
+def subject_of(session: Session, actor: User) -> Subject:
+    subject = session.get(Subject, actor.subject_id) if actor.subject_id else None
+    if subject is None:
+        raise NotFoundError("当前账号未关联信用主体。")
+    return subject
+
+
+# --- records -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Action:
+    allowed: bool
+    reason: str = ""
+    application_id: int | None = None
+
+
+@dataclass
+class RecordRow:
+    record: CreditRecord
+    repair: Action
+    object: Action
+    notes: list[str] = field(default_factory=list)
+
+
+def _status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)  # type: ignore[call-overload, no-any-return]
+
+
+def repair_action(record: CreditRecord, on: date, held: dict[int, int]) -> Action:
+    """May the subject apply to repair `record` on `on`? With the reason (rule and date) if not."""
+    rule = f"（依据 {record.rule_set}）" if record.rule_set else ""
+    if record.id in held:
+        return Action(
+            False, f"已在申请 #{held[record.id]} 中申请修复，请等待处理结果。", held[record.id]
+        )
+    if record.status != RecordStatus.PUBLISHED:
+        return Action(False, f"记录当前状态为“{_status_label(record.status)}”，不能申请信用修复。")
+    if not record.repairable:
+        return Action(False, f"该类记录不适用信用修复{rule}，公示期满后自动停止公示。")
+    if record.repairable_from is None:
+        return Action(False, f"尚未确定可申请修复的日期{rule}，请联系认定单位。")
+    if not record.is_repairable_on(on):
+        return Action(
+            False,
+            f"最短公示期尚未届满{rule}：自 {record.repairable_from.isoformat()} 起可申请修复"
+            f"（今天是 {on.isoformat()}）。",
+        )
+    return Action(True)
+
+
+def object_action(record: CreditRecord) -> Action:
+    if record.status == RecordStatus.UNDER_OBJECTION:
+        return Action(False, "该记录已有异议正在处理（异议处理中），请等待处理结果。")
+    if record.status not in OBJECTABLE:
+        return Action(
+            False, f"记录当前状态为“{_status_label(record.status)}”，已不再公示，无需提出异议。"
+        )
+    return Action(True)
+
+
+def record_rows(session: Session, actor: User, on: date | None = None) -> list[RecordRow]:
+    """The subject's records, newest first, with the actions allowed now."""
+    subject = subject_of(session, actor)
+    on = on or local_today()
+    held = repair.pending_applications(session, subject, None)
+    records = session.scalars(
+        select(CreditRecord)
+        .where(CreditRecord.subject_id == subject.id)
+        .order_by(CreditRecord.decided_on.desc(), CreditRecord.id.desc())
+    ).all()
+    return [RecordRow(r, repair_action(r, on, held), object_action(r)) for r in records]
+
+
+def own_record(session: Session, actor: User, record_id: int) -> CreditRecord:
+    record = session.get(CreditRecord, record_id)
+    if record is None or record.subject_id is None or record.subject_id != actor.subject_id:
+        raise NotFoundError("未找到该信用记录。")
+    return record
+
+
+# --- applying --------------------------------------------------------------------------------
+
+
+def start_repair(session: Session, actor: User, record_ids: list[str]) -> ProcessInstance:
+    """Start 信用修复"一件事" for the chosen records (each repairable now)."""
+    rows = {row.record.id: row for row in record_rows(session, actor)}
+    ids: list[int] = []
+    for raw in record_ids:
+        if not str(raw).isdigit() or int(raw) not in rows:
+            raise InvalidInputError(
+                "所选记录无效。", {"record_ids": ["所选记录无效，请重新选择。"]}
+            )
+        if int(raw) not in ids:
+            ids.append(int(raw))
+    if not ids:
+        message = "请至少选择一条可修复的信用记录。"
+        raise InvalidInputError(message, {"record_ids": [message]})
+    problems = [
+        f"{rows[i].record.decision_no}：{rows[i].repair.reason}"
+        for i in ids
+        if not rows[i].repair.allowed
+    ]
+    if problems:
+        raise InvalidInputError("部分记录现在不能申请修复。", {"record_ids": problems})
+    return instances.start_instance(session, "credit_repair", {"record_ids": ids}, actor)
+
+
+def active_matters(session: Session) -> list[Matter]:
+    return list(
+        session.scalars(
+            select(Matter)
+            .where(Matter.active.is_(True), Matter.notify_commit | Matter.rongque)
+            .order_by(Matter.code)
+        )
+    )
+
+
+def get_matter(session: Session, code: str) -> Matter:
+    matter = session.scalar(select(Matter).where(Matter.code == code))
+    if matter is None or not matter.active:
+        raise NotFoundError("事项目录中没有该事项或该事项已停用。")
+    return matter
+
+
+def material_rows(matter: Matter) -> list[dict[str, Any]]:
+    """Materials with their kind and, for deferrable ones, the deadline in working days."""
+    return [
+        {
+            "code": m.code,
+            "name": m.name,
+            "deferrable": m.kind == MaterialKind.DEFERRABLE,
+            "days": rongque.deferral_days(matter, m) if m.kind == MaterialKind.DEFERRABLE else None,
+        }
+        for m in matter.materials
+    ]
+
+
+def start_matter(
+    session: Session, actor: User, code: str, mode: str, deferred: list[str]
+) -> ProcessInstance:
+    """Start notify-and-commit (`notify_commit`) or 容缺 (`rongque`) for a catalogue matter."""
+    matter = get_matter(session, code)
+    if mode == "notify_commit":
+        if not matter.notify_commit:
+            message = "该事项不在告知承诺事项清单内，请按一般程序办理。"
+            raise InvalidInputError(message, {"mode": [message]})
+        data: dict[str, Any] = {"matter_code": matter.code}
+        return instances.start_instance(session, "notify_commit_approval", data, actor)
+    if mode == "rongque":
+        if not matter.rongque:
+            message = "该事项不在容缺受理事项清单内，请按一般程序提交全部材料。"
+            raise InvalidInputError(message, {"mode": [message]})
+        check = rongque.check_request(session, matter.code, list(deferred))
+        if not check.ok:
+            raise InvalidInputError(check.reason, {"deferred_materials": [check.reason]})
+        data = {"matter_code": matter.code, "deferred_materials": list(deferred)}
+        return instances.start_instance(session, "rongque_acceptance", data, actor)
+    message = "请选择办理方式：告知承诺或容缺受理。"
+    raise InvalidInputError(message, {"mode": [message]})
+
+
+def start_objection(
+    session: Session, actor: User, record_id: int, ground: str, claim: str
+) -> ProcessInstance:
+    """Start `objection_handling` for one of the subject's records."""
+    record = own_record(session, actor, record_id)
+    fields: dict[str, list[str]] = {}
+    if ground not in GROUND_LABELS:
+        fields["ground"] = ["请选择异议理由。"]
+    elif ground == "repair_result" and record.status != RecordStatus.REPAIRED:
+        fields["ground"] = ["该记录没有信用修复结果，不能以“对信用修复结果有异议”为由提出。"]
+    claim = (claim or "").strip()
+    if len(claim) < 2:
+        fields["claim"] = ["请填写异议内容：说明记录哪里有误以及理由。"]
+    elif len(claim) > 2000:
+        fields["claim"] = ["异议内容过长（最多 2000 字），请精简。"]
+    allowed = object_action(record)
+    if not allowed.allowed:
+        fields.setdefault("ground", []).append(allowed.reason)
+    if fields:
+        raise InvalidInputError("异议申请未通过校验。", fields)
+    data = {"record_id": record.id, "ground": ground, "claim": claim}
+    return instances.start_instance(session, "objection_handling", data, actor)
+
+
+# --- applications ----------------------------------------------------------------------------
+
+
+def _open_my_tasks(session: Session, actor: User, instance_id: int) -> list[HumanTask]:
+    return list(
+        session.scalars(
+            select(HumanTask)
+            .where(
+                HumanTask.instance_id == instance_id,
+                HumanTask.state == "ready",
+                HumanTask.lane == "enterprise",
+                HumanTask.subject_id == actor.subject_id,
+            )
+            .order_by(HumanTask.created_at)
+        )
+    )
+
+
+def outcome_of(session: Session, instance: ProcessInstance) -> dict[str, str] | None:
+    """The process's own result (refusal or decision) with its reason, if it has one yet."""
+    summary = instance.summary or {}
+    if summary.get("outcome"):
+        outcome = str(summary["outcome"])
+        reason = str(summary.get("reason") or summary.get("outcome_reason") or "")
+        return {"outcome": outcome, "label": OUTCOME_LABELS.get(outcome, outcome), "reason": reason}
+    history = audit.history_for(session, "process_instance", str(instance.id))
+    for entry in reversed(history):
+        details = entry.get("details") or {}
+        if entry["action"] == "objection.refused":
+            return {"outcome": "refused", "label": "不予受理", "reason": details.get("reason", "")}
+        if entry["action"] == "repair.decided" and details.get("outcome"):
+            outcome = str(details["outcome"])
+            return {"outcome": outcome, "label": OUTCOME_LABELS.get(outcome, outcome), "reason": ""}
+        if entry["action"] == "repair.eligibility" and not details.get("eligible_ids"):
+            reasons = "；".join(details.get("refusal_reasons") or [])
+            return {"outcome": "refused", "label": "不予受理", "reason": reasons}
+    return None
+
+
+def expected_now(
+    instance: ProcessInstance, my_tasks: list[HumanTask], outcome: dict[str, str] | None
+) -> str:
+    if my_tasks:
+        return "请办理：" + "、".join(t.name for t in my_tasks)
+    if instance.status == "running":
+        return "无需操作，等待工作人员处理。"
+    if instance.status == "error":
+        return "无需操作，工作人员正在排查处理中的问题。"
+    if outcome and outcome["reason"]:
+        return f"已办结（{outcome['label']}）：{outcome['reason']}"
+    return "无需操作。"
+
+
+def applications(session: Session, actor: User) -> list[dict[str, Any]]:
+    """The subject's applications, newest first, with status and what is expected now."""
+    rows = session.scalars(
+        instances.scoped_instances(actor).order_by(ProcessInstance.id.desc())
+    ).all()
+    result = []
+    for instance in rows:
+        mine = _open_my_tasks(session, actor, instance.id)
+        outcome = outcome_of(session, instance)
+        result.append(
+            {
+                "instance": instance,
+                "process_label": PROCESS_LABELS.get(instance.process_key, instance.process_key),
+                "status_label": INSTANCE_STATUS_LABELS.get(instance.status, instance.status),
+                "outcome": outcome,
+                "expected": expected_now(instance, mine, outcome),
+                "my_tasks": mine,
+            }
+        )
+    return result
+
+
+def _display_names(session: Session, usernames: set[str]) -> dict[str, str]:
+    if not usernames:
+        return {}
+    users = session.scalars(select(User).where(User.username.in_(usernames)))
+    return {u.username: u.display_name for u in users}
+
+
+def _who(name: str, names: dict[str, str]) -> str:
+    if not name or name in SYSTEM_NAMES:
+        return "系统"
+    return names.get(name, name)
+
+
+def _local(value: str | datetime | None) -> str:
+    if value is None:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(_tz()).strftime("%Y-%m-%d %H:%M")
+
+
+def _timeline_detail(entry: dict[str, Any]) -> str:
+    details = entry.get("details") or {}
+    action = entry["action"]
+    if action.startswith("task.") and (details.get("name") or details.get("task")):
+        return str(details.get("name") or details.get("task"))
+    if action == "instance.started":
+        return PROCESS_LABELS.get(details.get("process_key", ""), "")
+    for key in ("reason", "outcome_reason"):
+        if details.get(key):
+            return str(details[key])
+    if details.get("refusal_reasons"):
+        return "；".join(details["refusal_reasons"])
+    if details.get("outcome"):
+        return OUTCOME_LABELS.get(str(details["outcome"]), str(details["outcome"]))
+    return ""
+
+
+def countdown(session: Session, due_at: datetime | None, on: date) -> dict[str, Any] | None:
+    """Working days left until `due_at` (negative when overdue)."""
+    if due_at is None:
+        return None
+    calendar = get_calendar(session)
+    due = due_at.astimezone(_tz()).date()
+    if due >= on:
+        left = calendar.working_days_between(on, due)
+        text = "今天到期" if left == 0 else f"还剩 {left} 个工作日"
+    else:
+        left = -calendar.working_days_between(due, on)
+        text = f"已逾期 {-left} 个工作日"
+    return {"due": due, "days": left, "text": text, "overdue": due < on, "soon": 0 <= left <= 1}
+
+
+def application_detail(session: Session, actor: User, instance_id: int) -> dict[str, Any]:
+    """Everything the application page shows; NotFoundError for another subject's instance."""
+    instance = instances.get_instance(session, instance_id, actor)
+    data = instances.instance_dict(session, instance, actor)
+    on = local_today()
+    all_tasks = list(
+        session.scalars(
+            select(HumanTask)
+            .where(HumanTask.instance_id == instance.id)
+            .order_by(HumanTask.created_at)
+        )
+    )
+    names = _display_names(session, {e["actor"] for e in data["history"] if e.get("actor")})
+    timeline = [
+        {
+            "at": _local(e["at"]),
+            "who": _who(e.get("actor") or "", names),
+            "label": ACTION_LABELS.get(e["action"], e["action"]),
+            "detail": _timeline_detail(e),
+        }
+        for e in data["history"]
+        if not e["action"].startswith("auth.")
+    ]
+    mine = _open_my_tasks(session, actor, instance.id)
+    steps = [
+        {
+            "name": t.name,
+            "bpmn_id": t.bpmn_id,
+            "state": t.state,
+            "state_label": TASK_STATE_LABELS.get(t.state, t.state),
+            "mine": t.lane == "enterprise",
+            "completed_at": _local(t.completed_at),
+            "countdown": countdown(session, t.due_at, on) if t.state == "ready" else None,
+        }
+        for t in all_tasks
+    ]
+    documents = [
+        {
+            "name": DOCUMENT_LABELS.get(e.name, e.name),
+            "state": e.state,
+            "requested_at": _local(e.created_at),
+        }
+        for e in session.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.instance_id == instance.id, OutboxEvent.kind == "document")
+            .order_by(OutboxEvent.id)
+        )
+    ]
+    comments = [
+        {"body": c.body, "at": _local(c.created_at)}
+        for c in session.scalars(
+            select(Comment)
+            .where(Comment.instance_id == instance.id, Comment.visible_to_applicant.is_(True))
+            .order_by(Comment.created_at)
+        )
+    ]
+    outcome = outcome_of(session, instance)
+    return {
+        "instance": instance,
+        "process_label": PROCESS_LABELS.get(instance.process_key, instance.process_key),
+        "status_label": INSTANCE_STATUS_LABELS.get(instance.status, instance.status),
+        "outcome": outcome,
+        "expected": expected_now(instance, mine, outcome),
+        "timeline": timeline,
+        "my_tasks": [{"task": t, "countdown": countdown(session, t.due_at, on)} for t in mine],
+        "steps": steps,
+        "completed_ids": sorted({t.bpmn_id for t in all_tasks if t.state == "completed"}),
+        "active_ids": sorted({t.bpmn_id for t in all_tasks if t.state == "ready"}),
+        "errored_ids": sorted({i["element_id"] for i in data["incidents"] if i["element_id"]}),
+        "documents": documents,
+        "comments": comments,
+        "incidents": bool(data["incidents"]),
+    }
+
+
+def diagram_xml(session: Session, actor: User, instance_id: int) -> str:
+    """The BPMN XML of the instance's version (owner only; NotFoundError otherwise)."""
+    instance = instances.get_instance(session, instance_id, actor)
+    files = instance.version.files or {}
+    xml = files.get(f"{instance.process_key}.bpmn")
+    if xml is None:
+        xml = next((body for name, body in files.items() if name.endswith(".bpmn")), None)
+    if xml is None:
+        raise NotFoundError("该流程版本没有流程图。")
+    return xml
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+def notifications_for(session: Session, user: User, limit: int = 200) -> list[Notification]:
+    """The user's notifications, unread first, newest first within each group."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user.id)
+            .order_by(
+                Notification.read_at.is_not(None),
+                Notification.created_at.desc(),
+                Notification.id.desc(),
+            )
+            .limit(limit)
+        )
+    )
