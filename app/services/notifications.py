@@ -43,7 +43,7 @@ def task_created(session: Session, task: HumanTask) -> int:
             Notification(
                 user_id=user.id,
                 kind="task_new",
-                title=f"新待办：{task.name}",
+                title=f"新待办：{task.name}"[:200],
                 body=f"流程实例 #{task.instance_id} 有一项待办（{_lane(task)}）。",
                 link=f"/tasks/{task.id}",
                 instance_id=task.instance_id,
