@@ -81,6 +81,10 @@ ACTION_LABELS = {
     "notify_commit.approval_revoked": "撤销审批决定",
     "rongque.outcome": "办理结果",
     "rongque.supplement_invalid": "补正材料不符合要求",
+    "rongque.material_accepted": "容缺材料审核通过",
+    "rongque.material_returned": "容缺材料被退回补正",
+    "task.reassigned": "分管领导改派了任务",
+    "comment.added": "添加了意见",
     "breach.case_opened": "违诺处理立案",
     "breach.recorded": "违诺信息已记录",
     "breach.dismissed": "不认定违诺",
@@ -100,12 +104,26 @@ OUTCOME_LABELS = {
     "delete": "删除（停止公示）",
     "uphold": "维持",
     "unconfirmable": "无法确认",
+    "completed": "已办结",
+    "terminated_overdue": "容缺材料逾期未补齐，终止办理",
+    "ordinary_route": "不适用简化程序，请按一般程序办理",
+    "verification_waived": "准予（免予核查）",
+    "invalid": "申请信息有误，未予受理",
+    "duplicate": "重复申请，未予受理",
+    "dismissed": "不认定违诺",
+    "recorded": "已认定违诺并记录",
+    "partly_repaired": "部分准予修复",
+    "not_repaired": "不予修复",
 }
 DOCUMENT_LABELS = {
     "repair_decision": "信用修复决定书",
     "objection_notice": "异议处理结果告知书",
     "approval_decision": "审批决定书",
     "acceptance_notice": "受理通知书",
+    "notify_commit_decision": "告知承诺审批决定书",
+    "rongque_notice": "容缺受理通知书",
+    "objection_result": "异议处理结果告知书",
+    "breach_notice": "违诺认定告知书",
 }
 SYSTEM_NAMES = {"system", "SYSTEM", "engine"}
 

@@ -80,7 +80,7 @@ def claim(session: Session, task_id: str, actor: User) -> HumanTask:
         actor=actor,
         object_type="process_instance",
         object_id=str(task.instance_id),
-        details={"task": task.bpmn_id},
+        details={"task": task.bpmn_id, "name": task.name},
     )
     return task
 
@@ -98,7 +98,7 @@ def unclaim(session: Session, task_id: str, actor: User) -> HumanTask:
         actor=actor,
         object_type="process_instance",
         object_id=str(task.instance_id),
-        details={"task": task.bpmn_id},
+        details={"task": task.bpmn_id, "name": task.name},
     )
     return task
 

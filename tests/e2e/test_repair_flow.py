@@ -120,6 +120,9 @@ def test_repair_two_records_window_two_departments(
         # The decision document is issued by the worker: ready to download, or being prepared.
         download = page.get_by_role("link", name="下载")
         assert download.count() or "正在准备" in text, text
+        # The bpmn-js viewer draws the (auto-laid-out) diagram with the path taken marked.
+        page.wait_for_selector("#cf-diagram .djs-element", timeout=10_000)
+        assert page.locator("#cf-diagram .cf-completed").count() >= 3
         screenshot(page, "application-done")
     else:
         flow.via_api.append("enterprise application page")
