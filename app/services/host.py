@@ -172,6 +172,7 @@ def save(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) ->
     if snap.completed:
         instance.status = InstanceStatus.COMPLETED.value
         instance.completed_at = utcnow()
+        notifications.instance_finished(session, instance)
     _project_tasks(session, instance, snap)
     _project_subscriptions(session, instance, snap)
     session.flush()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.models import HumanTask, Notification, Role, User
+from app.models import HumanTask, Notification, ProcessInstance, Role, User
 from app.models.base import utcnow
 
 LANE_LABELS = {
@@ -88,3 +88,30 @@ def mark_read(session: Session, user: User, notification_id: int | None = None) 
     if notification_id is not None:
         stmt = stmt.where(Notification.id == notification_id)
     session.execute(stmt.values(read_at=utcnow()))
+
+
+def instance_finished(session: Session, instance: ProcessInstance) -> int:
+    """Tell the subject's enterprise accounts that their case has a result."""
+    if instance.subject_id is None:
+        return 0
+    summary = instance.summary or {}
+    outcome = summary.get("outcome_label") or summary.get("outcome")
+    users = session.scalars(
+        select(User).where(
+            User.role == Role.ENTERPRISE.value,
+            User.subject_id == instance.subject_id,
+            User.active.is_(True),
+        )
+    ).all()
+    for user in users:
+        session.add(
+            Notification(
+                user_id=user.id,
+                kind="decided",
+                title=f"办件 #{instance.id} 已办结",
+                body=f"办理结果：{outcome}" if outcome else "请查看办理结果。",
+                link=f"/enterprise/applications/{instance.id}",
+                instance_id=instance.id,
+            )
+        )
+    return len(users)
