@@ -48,6 +48,7 @@ from app.models import (
 from app.rules.routing import Route
 from app.services import audit, commitments
 from app.services.records import apply_publication_rules
+from app.services.values import as_int
 
 PROCESS_KEY = "commitment_breach"
 TIMEZONE = ZoneInfo("Asia/Shanghai")
@@ -110,23 +111,13 @@ def _refused(status: str, reason: str, report: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def _as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
 def read_report(message: Any, fallback: dict[str, Any]) -> dict[str, Any]:
     """The breach report: the message payload, falling back to the instance's start data."""
     message = message if isinstance(message, dict) else {}
     fields = ("commitment_id", "reason", "subject_uscc", "source_process", "source_instance_id")
     report = {name: message.get(name, fallback.get(name)) for name in fields}
-    report["commitment_id"] = _as_int(report["commitment_id"])
-    report["source_instance_id"] = _as_int(report["source_instance_id"])
+    report["commitment_id"] = as_int(report["commitment_id"])
+    report["source_instance_id"] = as_int(report["source_instance_id"])
     report["reason"] = str(report["reason"] or "").strip()[:1000]
     return report
 

@@ -29,6 +29,7 @@ from app.models import CreditRecord, ProcessInstance, RecordStatus, RecordType, 
 from app.services import audit, breaches
 from app.services.errors import InvalidInputError
 from app.services.records import apply_publication_rules
+from app.services.values import as_int
 
 LOCALITY = "shanghai"  # our default (DOMAIN §4.1); the DMN table holds the limits per locality
 TIMEZONE = ZoneInfo("Asia/Shanghai")
@@ -87,16 +88,6 @@ def _locked_record(session: Session, record_id: int) -> CreditRecord | None:
     )
 
 
-def _as_record_id(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
 def _input_problem(ground: Any, claim: Any, record_id: int | None) -> str | None:
     if ground not in GROUND_LABELS:
         allowed = "、".join(f"{k}（{v}）" for k, v in GROUND_LABELS.items())
@@ -151,7 +142,7 @@ def accept(
         return _refuse(
             session, instance, "异议须由信用主体就本企业的信用记录提出，本申请未关联信用主体。"
         )
-    rid = _as_record_id(record_id)
+    rid = as_int(record_id)
     problem = _input_problem(ground, claim, rid)
     if problem:
         return _refuse(session, instance, problem)
