@@ -400,3 +400,34 @@ def _copy(value: Any) -> Any:
 
 def _path_of(name: str) -> tuple[str | int, ...]:
     return tuple(int(p) if p.isdigit() else p for p in name.split("."))
+
+
+def prefill(schema: dict[str, Any] | None, data: dict[str, Any]) -> dict[str, Any]:
+    """Initial form values from the task's data.
+
+    A top-level property already present in the data (e.g. a returned application) is shown as
+    it was. An array of objects may declare `x-rows-from` (a dotted path into the task data
+    holding a list) and `x-row-key` (the row field each listed value fills), so a form gets one
+    prefilled row per record, department or material the process put in the data.
+    """
+    values: dict[str, Any] = {}
+    for name, prop in ((schema or {}).get("properties") or {}).items():
+        if not isinstance(prop, dict):
+            continue
+        if name in data:
+            values[name] = data[name]
+            continue
+        source, key = prop.get("x-rows-from"), prop.get("x-row-key")
+        if isinstance(source, str) and isinstance(key, str):
+            listed = _dig(data, source)
+            if isinstance(listed, list) and listed:
+                values[name] = [{key: item} for item in listed]
+    return values
+
+
+def _dig(data: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data

@@ -67,17 +67,17 @@ def test_repair_two_records_window_two_departments(
         )
         instance_id = started["id"]
 
-    # The proofs: an array of {record_id, discharged, proof: attachment} — through the API.
-    submit = api.wait_task("ent_chengxi", instance_id, "submit_application")
-    proofs = [
-        {
-            "record_id": record_id,
-            "discharged": True,
-            "proof": api.upload(instance_id, "ent_chengxi", "履行义务证明", "凭证.pdf"),
+    # The application form has one prefilled row per record: confirm and attach each proof.
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    form: dict[str, Any] = {"agree": True, "signer_name": "王某某"}
+    for row in range(len(ids)):
+        form[f"proofs.{row}.discharged"] = True
+        form[f"proofs.{row}.proof"] = {
+            "name": f"缴款凭证{row + 1}.pdf",
+            "mimeType": "application/pdf",
+            "buffer": pdf,
         }
-        for record_id in ids
-    ]
-    api.complete("ent_chengxi", submit, {"proofs": proofs, "agree": True, "signer_name": "王某某"})
+    flow.complete("ent_chengxi", instance_id, "submit_application", form, "submit")
 
     flow.complete(
         "clerk_window",

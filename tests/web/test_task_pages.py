@@ -281,3 +281,25 @@ def test_pdf_upload_completes_task(client, deployed) -> None:
     assert done.state == "completed"
     attachment_id = done.form_data["proofs"][0]["proof"]
     assert deployed.get(Attachment, int(attachment_id)).content_type == "application/pdf"
+
+
+def test_repair_of_two_records_gets_one_proof_row_each_and_submits(client, deployed) -> None:
+    ids = [_record(deployed, "samr-general").id, _record(deployed, "ndrc-general").id]
+    instance = _start(deployed, "credit_repair", {"record_ids": ids})
+    task = _first_task(deployed, instance)
+    login(client, "ent_chengxi")
+    page = client.get(f"/tasks/{task.id}").text
+    for row, record_id in enumerate(ids):  # one row per eligible record, prefilled
+        assert f'name="proofs.{row}.record_id"' in page
+        assert f'value="{record_id}"' in page
+    data: dict = {"agree": "on", "signer_name": "王某某"}
+    for row, record_id in enumerate(ids):
+        data[f"proofs.{row}.record_id"] = str(record_id)
+        data[f"proofs.{row}.discharged"] = "on"
+        data[f"proofs.{row}.proof"] = (BytesIO(PDF), f"缴款凭证{row}.pdf")
+    response = _post(client, task.id, data)
+    assert response.status_code in (302, 303), response.text[:2000]
+    deployed.expire_all()
+    assert deployed.get(HumanTask, task.id).state == "completed"
+    stored = deployed.scalars(select(Attachment).where(Attachment.instance_id == instance.id))
+    assert len(list(stored)) == 2

@@ -90,10 +90,13 @@ def _page(
 ) -> tuple[str, int]:
     actor = _actor()
     instance, schema = _schema(task)
-    context = _form_context(task, schema, values, errors)
     if request.headers.get("HX-Request") and request.method == "POST":
+        context = _form_context(task, schema, values, errors)
         return render_template("tasks/_form.html", **context), status
     view = task_view(db.session, task, actor)
+    if values is None and task.state == "ready":
+        values = schema_form.prefill(schema, view.get("data") or {})
+    context = _form_context(task, schema, values, errors)
     instructions = view.get("instructions")
     leader = actor.approver_role == "leader" and actor.department_id == task.department_id
     return render_template(
