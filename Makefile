@@ -8,7 +8,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := .make
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk
 # Debian's Chromium for the end-to-end tests (Playwright drives it by executable path).
-TEST_SYSTEM_PACKAGES := chromium
+TEST_SYSTEM_PACKAGES := chromium libzbar0
 PO_FILES := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 

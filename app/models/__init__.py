@@ -6,6 +6,7 @@ from app.models.collaboration import Comment, Notification
 from app.models.commitment import Commitment, CommitmentKind, CommitmentStatus
 from app.models.credit_record import CreditRecord, RecordStatus, RecordType, Severity
 from app.models.department import Department
+from app.models.document import Document, DocumentCounter, DocumentStatus
 from app.models.matter import MaterialKind, Matter, MatterMaterial
 from app.models.process import (
     Attachment,
@@ -45,6 +46,9 @@ __all__ = [
     "CommitmentStatus",
     "CreditRecord",
     "Department",
+    "Document",
+    "DocumentCounter",
+    "DocumentStatus",
     "MaterialKind",
     "Matter",
     "MatterMaterial",
