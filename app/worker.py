@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from app.services.messages import deliver_outbox_messages
+from app.services.notifications import mirror_outbox_notices
 from app.services.timers import fire_due_timers
 from app.services.uow import transaction
 
@@ -16,6 +17,8 @@ def run_round() -> dict[str, int]:
     fired = fire_due_timers()
     with transaction() as session:
         routed = deliver_outbox_messages(session)
+    with transaction() as session:
+        mirror_outbox_notices(session)
     if fired or routed:
         logger.info("worker round: %s timers, %s messages", fired, routed)
     return {"timers": fired, "messages": routed}

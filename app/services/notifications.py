@@ -115,3 +115,82 @@ def instance_finished(session: Session, instance: ProcessInstance) -> int:
             )
         )
     return len(users)
+
+
+NOTICE_TITLES = {
+    "rongque_supplement_reminder": "容缺材料补齐提醒",
+    "repair_decided": "信用修复决定已作出",
+    "breach_feedback": "违诺处理反馈",
+    "breach_loop_closed": "违诺处理闭环",
+}
+
+
+def _recipients(session: Session, payload: dict[str, object]) -> list[User]:
+    """Who a process notice is for: the subject's accounts, or a department's approvers."""
+    from app.models import Department, Subject
+
+    uscc = payload.get("subject_uscc")
+    if isinstance(uscc, str) and payload.get("recipient", "applicant") == "applicant":
+        subject = session.scalar(select(Subject).where(Subject.uscc == uscc))
+        if subject is not None:
+            return list(
+                session.scalars(
+                    select(User).where(
+                        User.role == Role.ENTERPRISE.value,
+                        User.subject_id == subject.id,
+                        User.active.is_(True),
+                    )
+                )
+            )
+    code = payload.get("department")
+    if isinstance(code, str):
+        department = session.scalar(select(Department).where(Department.code == code))
+        if department is not None:
+            query = select(User).where(
+                User.role == Role.APPROVER.value,
+                User.department_id == department.id,
+                User.active.is_(True),
+            )
+            lane = payload.get("lane")
+            if isinstance(lane, str):
+                query = query.where(User.approver_role == lane)
+            return list(session.scalars(query))
+    return []
+
+
+def mirror_outbox_notices(session: Session, limit: int = 200) -> int:
+    """Show the processes' notices (reminders, decisions, feedback) in the app.
+
+    The outbox rows stay pending for the mail/SMS channel of a later issue; a marker in the
+    payload makes the in-app copy happen once.
+    """
+    from app.models import OutboxEvent
+
+    rows = session.scalars(
+        select(OutboxEvent)
+        .where(OutboxEvent.kind == "notification", OutboxEvent.state == "pending")
+        .order_by(OutboxEvent.id)
+        .limit(limit)
+    ).all()
+    created = 0
+    for row in rows:
+        payload = dict(row.payload or {})
+        if payload.get("in_app"):
+            continue
+        title = NOTICE_TITLES.get(row.name, "办件提醒")
+        body = payload.get("text") or payload.get("outcome_label") or payload.get("due")
+        for user in _recipients(session, payload):
+            notify(
+                session,
+                user.id,
+                "notice",
+                title,
+                str(body) if body else None,
+                link=f"/enterprise/applications/{row.instance_id}"
+                if user.role == Role.ENTERPRISE.value and row.instance_id
+                else None,
+                instance_id=row.instance_id,
+            )
+            created += 1
+        row.payload = {**payload, "in_app": True}
+    return created
