@@ -52,6 +52,10 @@ class Config:
     API_TOKEN_TTL_HOURS = _env_int("API_TOKEN_TTL_HOURS", 12)
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 20) * 1024 * 1024
     ATTACHMENT_MAX_BYTES = _env_int("ATTACHMENT_MAX_MB", 10) * 1024 * 1024
+    # PAdES signing key and certificate (PEM); unset → a demo key is generated into instance/.
+    SIGNING_KEY_PATH = _env_str("SIGNING_KEY_PATH")
+    SIGNING_CERT_PATH = _env_str("SIGNING_CERT_PATH")
+    PUBLIC_BASE_URL = _env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     WORKER_MEMORY_LIMIT_MB = _env_int("WORKER_MEMORY_LIMIT_MB", 2048)
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_SUPPORTED_LOCALES = ("zh_CN", "en")
