@@ -8,7 +8,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := .make
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk
 # Debian's Chromium for the end-to-end tests (Playwright drives it by executable path).
-TEST_SYSTEM_PACKAGES := chromium libzbar0
+TEST_SYSTEM_PACKAGES := chromium libzbar0 poppler-utils
 PO_FILES := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
@@ -24,7 +24,13 @@ run: install
 test: install $(STAMP)/test-system
 	@$(PY) -m pytest
 
-install: $(STAMP)/system $(STAMP)/python translations assets
+install: $(STAMP)/system $(STAMP)/python translations assets $(STAMP)/fonts
+
+# CJK fonts subset to the common character set for fast PDF rendering (full font kept as the
+# fallback for rare characters); written to instance/fonts/, about a minute on first run.
+$(STAMP)/fonts: $(STAMP)/python $(STAMP)/system app/pdf/fonts.py
+	@$(PY) -m app.pdf.fonts
+	@touch $@
 
 $(STAMP)/test-system: scripts/ensure_system_packages.sh
 	@mkdir -p $(STAMP)

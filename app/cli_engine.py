@@ -131,3 +131,17 @@ def bench_engine(pg_url: str | None, sqlite: bool, samples: int) -> None:
                 f"{row['backend']:<11} {row['completed']:>9} {row['p50_ms']:>7.1f} "
                 f"{row['p95_ms']:>7.1f} {row['state_kb']:>9.1f}"
             )
+
+
+@bench_cli.command("documents")
+@click.option("--samples", default=20, show_default=True)
+def bench_documents(samples: int) -> None:
+    """p50/p95 of rendering each document kind (WeasyPrint, CJK fonts, QR)."""
+    from bench.documents_bench import run
+
+    click.echo("kind                     p50 ms  p95 ms  first ms     KB")
+    for kind, row in run(samples=samples).items():
+        click.echo(
+            f"{kind:<24} {row['p50_ms']:>7.1f} {row['p95_ms']:>7.1f} "
+            f"{row['first_ms']:>9.1f} {row['kb']:>6.1f}"
+        )
