@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app
+
+from app.services import documents
 from app.services.messages import deliver_outbox_messages
 from app.services.notifications import mirror_outbox_notices
 from app.services.timers import fire_due_timers
@@ -19,6 +22,10 @@ def run_round() -> dict[str, int]:
         routed = deliver_outbox_messages(session)
     with transaction() as session:
         mirror_outbox_notices(session)
-    if fired or routed:
-        logger.info("worker round: %s timers, %s messages", fired, routed)
-    return {"timers": fired, "messages": routed}
+    with transaction() as session:
+        issued = documents.process_document_outbox(
+            session, **documents.worker_settings(current_app.config)
+        )
+    if fired or routed or issued:
+        logger.info("worker round: %s timers, %s messages, %s documents", fired, routed, issued)
+    return {"timers": fired, "messages": routed, "documents": issued}

@@ -13,6 +13,7 @@ def register_api(app: Flask) -> None:
     from app.api import (  # noqa: F401
         auth,
         definitions,
+        documents,
         instances,
         messages,
         migration,

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -111,8 +112,26 @@ def ensure_signing_key(
     return _load(key_file, cert_file)
 
 
+def _outside_event_loop(fn: Any, *args: Any) -> Any:
+    """pyHanko's synchronous API calls asyncio.run(); in a thread with a running loop (e.g. an
+    async server or a test harness) run it on a short-lived worker thread instead."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn(*args)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args).result()
+
+
 def sign_pdf(pdf: bytes, key: SigningKey) -> bytes:
     """Return `pdf` with an incremental PAdES B-B signature (signing time in /M)."""
+    return _outside_event_loop(_sign_pdf, pdf, key)  # type: ignore[no-any-return]
+
+
+def _sign_pdf(pdf: bytes, key: SigningKey) -> bytes:
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME,
         reason=REASON,
@@ -131,7 +150,7 @@ def verify_pdf(pdf: bytes, key: SigningKey) -> SignatureReport:
         if signature is None:
             return SignatureReport(False, False, "", None, "no CreditFlow signature")
         context = ValidationContext(trust_roots=[key.certificate], allow_fetching=False)
-        status = validate_pdf_signature(signature, context)
+        status = _outside_event_loop(validate_pdf_signature, signature, context)
     except Exception as exc:  # garbage input: any parser or crypto failure means "invalid"
         return SignatureReport(False, False, "", None, f"unreadable PDF or signature: {exc}")
     problems = _problems(status)

@@ -97,6 +97,9 @@ def sign(
         object_id=str(commitment.id),
         details={"kind": kind, "sha256": commitment.text_sha256, "instance_id": instance_id},
     )
+    from app.services import documents  # the signed commitment is issued as a document
+
+    documents.request_commitment_document(session, commitment)
     return commitment
 
 

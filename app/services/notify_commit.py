@@ -377,6 +377,9 @@ def revoke_approval(
         object_id=str(instance.id),
         details={"commitment_id": commitment.id, **revocation},
     )
+    from app.services import documents  # the decision document shows as revoked when verified
+
+    documents.revoke_for_instance(session, instance.id, "notify_commit_decision", reason)
     return {"commitment_id": commitment.id, **revocation}
 
 

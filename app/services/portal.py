@@ -22,13 +22,13 @@ from app.models import (
     MaterialKind,
     Matter,
     Notification,
-    OutboxEvent,
     ProcessInstance,
     RecordStatus,
     Subject,
     User,
 )
 from app.services import audit, instances, repair, rongque
+from app.services import documents as issued_documents
 from app.services.calendar import get_calendar
 from app.services.errors import InvalidInputError, NotFoundError
 from app.services.objections import GROUND_LABELS, OBJECTABLE, STATUS_LABELS
@@ -489,16 +489,8 @@ def application_detail(session: Session, actor: User, instance_id: int) -> dict[
         for t in all_tasks
     ]
     documents = [
-        {
-            "name": DOCUMENT_LABELS.get(e.name, e.name),
-            "state": e.state,
-            "requested_at": _local(e.created_at),
-        }
-        for e in session.scalars(
-            select(OutboxEvent)
-            .where(OutboxEvent.instance_id == instance.id, OutboxEvent.kind == "document")
-            .order_by(OutboxEvent.id)
-        )
+        {**d, "name": d.get("title") or DOCUMENT_LABELS.get(d["kind"], d["kind"])}
+        for d in issued_documents.for_instance(session, instance.id)
     ]
     comments = [
         {"body": c.body, "at": _local(c.created_at)}

@@ -165,6 +165,7 @@ def outbox(session: Session, instance: ProcessInstance, kind: str) -> list[Outbo
         session.scalars(
             select(OutboxEvent)
             .where(OutboxEvent.instance_id == instance.id, OutboxEvent.kind == kind)
+            .where(OutboxEvent.name != "commitment")  # the signed commitment's own document
             .order_by(OutboxEvent.id)
         )
     )

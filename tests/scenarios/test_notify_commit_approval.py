@@ -105,6 +105,7 @@ def _outbox(session: Session, instance: ProcessInstance, kind: str) -> list[Outb
         session.scalars(
             select(OutboxEvent)
             .where(OutboxEvent.instance_id == instance.id, OutboxEvent.kind == kind)
+            .where(OutboxEvent.name != "commitment")  # the signed commitment's own document
             .order_by(OutboxEvent.id)
         )
     )
