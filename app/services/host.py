@@ -226,21 +226,26 @@ def _project_tasks(session: Session, instance: ProcessInstance, snap: runner.Sna
             due_at=view.due_at,
         )
         session.add(new_task)
-        session.flush()
         notifications.task_created(session, new_task)
 
 
 def _project_subscriptions(
     session: Session, instance: ProcessInstance, snap: runner.Snapshot
 ) -> None:
+    """Make the subscription rows match what the instance waits for (unchanged rows stay)."""
+    wanted = [(name, _jsonable(correlations)) for name, correlations in snap.waiting_messages]
     for row in session.scalars(
         select(MessageSubscription).where(MessageSubscription.instance_id == instance.id)
     ):
-        session.delete(row)
-    for name, correlations in snap.waiting_messages:
+        key = (row.message_name, row.correlations)
+        if key in wanted:
+            wanted.remove(key)
+        else:
+            session.delete(row)
+    for name, correlations in wanted:
         session.add(
             MessageSubscription(
-                instance_id=instance.id, message_name=name, correlations=_jsonable(correlations)
+                instance_id=instance.id, message_name=name, correlations=correlations
             )
         )
 

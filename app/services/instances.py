@@ -9,7 +9,6 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.engine import runner
-from app.engine.errors import ProcessRuntimeError
 from app.engine.scripts import HELPER_NAMES
 from app.models import (
     HumanTask,
@@ -20,7 +19,6 @@ from app.models import (
     Subject,
     User,
 )
-from app.models.base import utcnow
 from app.services import audit, host
 from app.services.definitions import get_version, load_specs
 from app.services.errors import InvalidInputError, NotAllowedError, NotFoundError
@@ -228,16 +226,3 @@ def instance_dict(session: Session, instance: ProcessInstance, actor: User) -> d
         "history": history,
         "documents": [],
     }
-
-
-def mark_updated(instance: ProcessInstance) -> None:
-    instance.updated_at = utcnow()
-
-
-__all__ = [
-    "ProcessRuntimeError",
-    "get_instance",
-    "instance_dict",
-    "scoped_instances",
-    "start_instance",
-]

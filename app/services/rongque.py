@@ -249,6 +249,7 @@ def sign(
     text: str,
     matter_code: str,
     codes: list[str],
+    signed_by: User | None = None,
 ) -> Commitment:
     """Record the signed commitment (idempotent per instance) with provisional due dates."""
     existing = rongque_commitment(session, instance)
@@ -261,7 +262,9 @@ def sign(
     if subject is None or matter is None:
         raise NotFoundError("承诺对应的企业或事项不存在。")
     schedule = _schedule(matter, codes, today(), session)
-    signer = session.get(User, instance.started_by_id) if instance.started_by_id else None
+    signer = signed_by or (
+        session.get(User, instance.started_by_id) if instance.started_by_id else None
+    )
     return commitments.sign(
         session,
         kind=CommitmentKind.RONGQUE.value,

@@ -48,6 +48,7 @@ def sign_commitment(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, An
         ctx.session,
         ctx.instance,
         agree=params.get("agree") is True,
+        signed_by=ctx.actor,
         signer_name=str(params.get("signer_name") or ""),
         text=str(params.get("text") or ""),
         matter_code=str(application.get("matter_code") or ""),
