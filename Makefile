@@ -37,11 +37,11 @@ $(STAMP)/test-system: scripts/ensure_system_packages.sh
 	@scripts/ensure_system_packages.sh $(TEST_SYSTEM_PACKAGES)
 	@touch $@
 
-# Front-end bundle (bpmn-js viewer, htmx) from the npm registry; package-lock.json is committed,
+# Front-end bundle (bpmn-js viewer and studio modeler, dmn-js, bpmnlint, htmx) from the npm registry; package-lock.json is committed,
 # the bundle in app/static/dist/ is not.
 assets: app/static/dist/.built
 
-app/static/dist/.built: package.json package-lock.json $(wildcard assets/*.js)
+app/static/dist/.built: package.json package-lock.json $(shell find assets -type f)
 	@command -v npm >/dev/null || { echo "Node.js 20+ and npm are required for the front-end bundle" >&2; exit 1; }
 	@npm ci --silent --no-audit --no-fund >/dev/null
 	@npm run --silent build

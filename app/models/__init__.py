@@ -20,6 +20,7 @@ from app.models.process import (
     ProcessVersion,
 )
 from app.models.rules import CalendarOverride, PublicationRule
+from app.models.studio import DraftTestRun, ProcessDraft
 from app.models.subject import Subject
 from app.models.user import ApiToken, ApproverRole, Role, User
 
@@ -33,6 +34,8 @@ __all__ = [
     "OutboxEvent",
     "ProcessInstance",
     "ProcessVersion",
+    "ProcessDraft",
+    "DraftTestRun",
     "ProcessedMessage",
     "ApproverRole",
     "AuditEvent",

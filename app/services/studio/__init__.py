@@ -1,0 +1,1 @@
+"""Process studio services: drafts, diffs, deploys, registry lookups, test runs, operating."""

@@ -1,0 +1,3 @@
+"""Studio routes (editor): filled in by the studio work."""
+
+from app.web.studio import bp  # noqa: F401

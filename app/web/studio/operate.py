@@ -1,0 +1,3 @@
+"""Studio routes (operate): filled in by the studio work."""
+
+from app.web.studio import bp  # noqa: F401
