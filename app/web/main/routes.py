@@ -34,6 +34,8 @@ def index() -> str:
         return _approver_home(user)
     if user.role == Role.ADMIN:
         return redirect(url_for("admin.index"))  # type: ignore[return-value]
+    if "studio.index" in current_app.view_functions:  # process owners work in the studio
+        return redirect(url_for("studio.index"))  # type: ignore[return-value]
     return render_template("home/owner.html")
 
 
