@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,21 +64,44 @@ def read_bundle_dir(path: Path) -> dict[str, bytes]:
 
 
 def deploy_bundle(
-    session: Session, files: Mapping[str, bytes], actor: User | None = None
+    session: Session,
+    files: Mapping[str, bytes],
+    actor: User | None = None,
+    only: Collection[str] | None = None,
 ) -> list[Deployed]:
-    """Deploy every executable process in the bundle whose content changed as version N+1."""
+    """Deploy every executable process in the bundle whose content changed as version N+1.
+
+    `only` limits the deploy to those process ids (the studio deploys one draft's process);
+    the whole bundle is still validated. An id in `only` that is not an executable process of
+    the bundle is a problem, not silently skipped.
+    """
     check = check_bundle(files)
     if not check.ok or check.parser is None:
         raise BundleInvalidError([p.as_dict() for p in check.problems if p.severity == "error"])
-    too_long = _too_long(check.parser, check.process_ids)
+    process_ids = list(check.process_ids)
+    if only is not None:
+        wanted = set(only)
+        missing = sorted(wanted - set(process_ids))
+        if missing:
+            raise BundleInvalidError([_not_executable(pid).as_dict() for pid in missing])
+        process_ids = [pid for pid in process_ids if pid in wanted]
+    too_long = _too_long(check.parser, process_ids)
     if too_long:
         raise BundleInvalidError(too_long)
     forms = {name: json.loads(body) for name, body in files.items() if name.endswith(".json")}
     texts = {name: body.decode("utf-8") for name, body in files.items()}
-    return [
-        _deploy_process(session, check.parser, pid, forms, texts, actor)
-        for pid in check.process_ids
-    ]
+    return [_deploy_process(session, check.parser, pid, forms, texts, actor) for pid in process_ids]
+
+
+def _not_executable(pid: str) -> Problem:
+    return Problem(
+        "",
+        None,
+        pid[:MAX_ID],
+        f"文件中没有 id 为 {pid!r} 的可执行流程。请确认流程 id 未被修改，"
+        '且流程设置了 isExecutable="true"。',
+        f'No executable process with id {pid!r}: keep the process id and set isExecutable="true".',
+    )
 
 
 MAX_KEY = 56  # process_version.key is 64 characters, and audit ids add ":<version>"
