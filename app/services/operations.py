@@ -83,6 +83,8 @@ def retry(session: Session, instance_id: int, actor: User) -> ProcessInstance:
         raise ConflictError("该实例没有待处理的运行事件。")
     action = dict(incident.action)
     instance.status = InstanceStatus.RUNNING.value
+    # Resolved now: if the retry fails again, the new incident replaces this one (kept on commit).
+    incident.resolved_at = utcnow()
     if action.get("type") == "complete":
         from app.services import tasks
 
@@ -95,7 +97,6 @@ def retry(session: Session, instance_id: int, actor: User) -> ProcessInstance:
         host.run_step(session, instance, actor, action, runner.run)
     else:  # timers and messages: re-run engine steps and timers due now
         host.run_step(session, instance, actor, action, runner.fire_timers)
-    incident.resolved_at = utcnow()
     audit.record(
         session,
         "instance.retried",

@@ -282,7 +282,8 @@ def test_incident_is_shown_and_retry_reports_then_resolves(
     open_incidents = review.scalars(
         select(Incident).where(Incident.instance_id == instance_id, Incident.resolved_at.is_(None))
     ).all()
-    assert len(open_incidents) == 2  # the failed retry is recorded too
+    assert len(open_incidents) == 1  # the failed retry's incident replaces the old one
+    assert open_incidents[0].message.count("平台接口暂时不可用") == 1
 
     outage["down"] = False
     fixed = _post(client, f"{base}/retry", token)
