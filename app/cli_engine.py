@@ -20,20 +20,26 @@ logger = logging.getLogger(__name__)
 
 
 def _bundle(path: str | None) -> dict[str, bytes]:
+    """A directory's bundle, or one file; a .bpmn file brings the .dmn/.json files beside it."""
     from app.services.definitions import read_bundle_dir
 
     target = Path(path) if path else Path(current_app.root_path).parent / "bpmn"
-    if target.is_file():
-        return {target.name: target.read_bytes()}
-    return read_bundle_dir(target)
+    if not target.exists():
+        raise click.ClickException(f"路径不存在：{target}（path not found）")
+    if target.is_dir():
+        return read_bundle_dir(target)
+    files = {target.name: target.read_bytes()}
+    if target.suffix.lower() == ".bpmn":
+        siblings = read_bundle_dir(target.parent)
+        files |= {n: b for n, b in siblings.items() if n.lower().endswith((".dmn", ".json"))}
+    return files
 
 
 def _print_problem(problem: dict[str, object]) -> None:
-    where = f"{problem['file']}:{problem['line'] or '-'}"
+    where = f"{problem['file'] or '-'}:{problem['line'] or '-'}"
     element = f" [{problem['element_id']}]" if problem.get("element_id") else ""
-    click.echo(
-        f"{problem['severity']}: {where}{element} {problem['message']} | {problem['message_en']}"
-    )
+    text = f"{problem['message']} | {problem['message_en']}"
+    click.echo(f"{problem['severity']}: {where}{element} {' '.join(text.split())}")
 
 
 @bpmn_cli.command("validate")
@@ -42,11 +48,22 @@ def bpmn_validate(path: str) -> None:
     """Check a bundle (directory or file) exactly as deploy would; exit 1 on errors."""
     from app.services.definitions import check_bundle
 
-    check = check_bundle(_bundle(path))
+    files = _bundle(path)
+    target = Path(path)
+    if target.is_dir():
+        click.echo(f"校验目录 {target} 中的 {len(files)} 个文件。")
+    elif len(files) > 1:
+        click.echo(f"校验 {target.name}，连同同目录的 {len(files) - 1} 个 .dmn/.json 文件。")
+    check = check_bundle(files)
     for problem in check.problems:
         _print_problem(problem.as_dict())
+    errors = sum(p.severity == "error" for p in check.problems)
+    warnings = len(check.problems) - errors
     if not check.ok:
+        click.echo(f"校验未通过：{errors} 个错误，{warnings} 个警告。")
         raise SystemExit(1)
+    if warnings:
+        click.echo(f"{warnings} 个警告。")
     click.echo(f"校验通过：{', '.join(check.process_ids) or '（无可执行流程）'}")
 
 

@@ -5,9 +5,12 @@ executable spec, then lint what the parser does not check: every expression comp
 our sandbox (never run), DMN tables, lanes and forms, service operators, timers and gateways.
 `validate_bundle` never raises; everything it finds is a `Problem`, Chinese first.
 
-Modules: this one (files, parser, API), `validation_bpmn` (BPMN lint), `validation_dmn`
-(DMN lint and the shared sandbox-compile helper). `BundleCheck.parser` is set whenever the
-parser built every spec, even if lint found errors: deploy only when `check.ok`.
+Modules: this one (files, parser, API), `validation_bpmn` (BPMN lint of what the engine
+runs; elements of processes marked isExecutable="false" are skipped), `validation_support`
+(what the engine does not execute: non-executable processes and pools first, then unsupported
+elements), `validation_dmn` (DMN lint and the shared sandbox-compile helper).
+`BundleCheck.parser` is set whenever the parser built every spec, even if lint found errors:
+deploy only when `check.ok`.
 Not thread-safe in two small ways: `warnings.catch_warnings` and the shared XSD `VALIDATOR`'s
 error log are process-global; run uploads in one thread per process (Gunicorn sync workers).
 """
@@ -26,8 +29,9 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from app.engine.validation_bpmn import BPMN_NS, NS, SPIFF_NS, describe, lint_bpmn
+from app.engine.validation_bpmn import BPMN_NS, NS, SPIFF_NS, describe, is_executable, lint_bpmn
 from app.engine.validation_dmn import check_dmn
+from app.engine.validation_support import lint_support, processes, report_scope
 
 EXTENSIONS = (".bpmn", ".dmn", ".json")
 _DTD = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.I)
@@ -38,6 +42,15 @@ _COVERED_BY_LINT = (
     "When looking for a task spec",
     "A Service Task must have an operator",
     "Malformed Output Expression",
+    "Multiple outgoing flows",
+    "Exactly one start event",
+    "A SubWorkflow Must contain an End event",
+    "Cannot resolve data",
+    "A multiinstance task must specify",
+    "A loopMaximum or loopCondition",
+    "There is no support implemented",
+    "NotImplementedError",
+    "Cancel Events may only be used",
 )
 
 
@@ -87,8 +100,13 @@ class _Bundle:
     ) -> None:
         self.problems.append(Problem(file, line, element_id or None, zh, en, severity))
 
-    def find(self, element_id: str | None) -> tuple[str, etree._Element] | None:
-        for name, root in {**self.bpmn, **self.dmn}.items():
+    def find(
+        self, element_id: str | None, file: str | None = None
+    ) -> tuple[str, etree._Element] | None:
+        """The file and element with that id, looking in `file` first."""
+        roots = {**self.bpmn, **self.dmn}
+        preferred = {file: roots[file]} if file in roots else {}
+        for name, root in {**preferred, **roots}.items():
             found = root.xpath("//*[@id=$i]", i=element_id or "")
             if found:
                 return name, found[0]
@@ -110,8 +128,12 @@ def validate_bundle(
         if _check_file_set(bundle, files, max_files):
             for name, data in files.items():
                 _guarded(bundle, name, lambda n=name, d=data: _load(bundle, n, d, max_file_bytes))
+            runs = any(is_executable(p) for r in bundle.bpmn.values() for p in processes(r))
+            for name, root in bundle.bpmn.items():  # scope lines first: what never runs
+                _guarded(bundle, name, lambda n=name, r=root: report_scope(bundle, n, r, runs))
             for name, root in bundle.bpmn.items():
                 _guarded(bundle, name, lambda n=name, r=root: lint_bpmn(bundle, n, r))
+                _guarded(bundle, name, lambda n=name, r=root: lint_support(bundle, n, r))
             _lint_dmn_files(bundle)
             if bundle.bpmn:
                 _guarded(bundle, "", lambda: _parse(bundle, check))
@@ -235,15 +257,20 @@ def _xml_text_ok(bundle: _Bundle, name: str, text: str) -> bool:
             name,
             1,
             None,
-            f"XML 声明的编码是 {encoding.group(1)}，请改为 UTF-8。",
-            f"The XML declares encoding {encoding.group(1)}; use UTF-8.",
-        )
-        return False
+            f"XML 声明的编码是 {encoding.group(1)}，请改为 UTF-8。"
+            "（文件内容本身是有效的 UTF-8，下面按 UTF-8 继续校验。）",
+            f"The XML declares encoding {encoding.group(1)}; use UTF-8. (The content is valid "
+            "UTF-8, so it is checked as UTF-8 below.)",
+        )  # an error, but keep checking the rest of the file
     return True
 
 
 def _load_xml(bundle: _Bundle, name: str, data: bytes) -> None:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    # The content was decoded as UTF-8 already: a different declared encoding is reported
+    # by _xml_text_ok, and must not make lxml re-read the bytes as Latin-1.
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, encoding="utf-8"
+    )
     try:
         root = etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as exc:
@@ -323,7 +350,8 @@ def _parse(bundle: _Bundle, check: BundleCheck) -> None:
         bundle.add(
             "", None, None, f"解析器警告：{message}", f"Parser warning: {message}", "warning"
         )
-    if added and not check.process_ids:
+    has_processes = any(processes(root) for root in bundle.bpmn.values())
+    if added and not check.process_ids and not has_processes:  # else report_scope said why
         bundle.add(
             "",
             None,
@@ -369,11 +397,15 @@ def _parser_step(bundle: _Bundle, file: str, step: Callable[[], object]) -> bool
 def _report_validation(bundle: _Bundle, file: str, exc: ValidationException) -> None:
     message = str(exc.args[0]) if exc.args else str(exc)
     eid = getattr(exc, "id", "") or None
-    found = bundle.find(eid) if eid else None
+    found = bundle.find(eid, getattr(exc, "file_name", None)) if eid else None
     line = exc.line_number if isinstance(getattr(exc, "line_number", None), int) else None
     zh, en, new_eid = _rephrase(bundle, message, eid, found[1] if found else None, line)
     if message.startswith(_COVERED_BY_LINT) and any(
         p.element_id == new_eid and p.severity == "error" for p in bundle.problems
+    ):
+        return
+    if message.startswith("Data Store with name") and any(
+        p.element_id in _data_store_ids(bundle) for p in bundle.problems
     ):
         return
     if new_eid != eid:
@@ -403,19 +435,23 @@ def _rephrase(
             _flow_id(bundle, eid, match.group(1)) or eid,
         )
     if match := re.match(r"The process '(.*?)' was not found", message):
-        callers = [
-            el
-            for root in bundle.bpmn.values()
-            for el in root.xpath(
-                "//bpmn:callActivity[@calledElement=$c]", namespaces=NS, c=match.group(1)
-            )
-        ]
+        callers = _callers(bundle, match.group(1))
         who_zh, who_en = describe(callers[0]) if callers else ("调用活动", "A call activity")
         return (
             f"{who_zh}调用的流程 {match.group(1)!r} 不在本次上传的文件中。请上传包含该流程的 .bpmn "
             "文件，或改正 calledElement。",
             f"{who_en} calls process {match.group(1)!r}, which "
             "is not in the upload. Upload it or fix calledElement.",
+            callers[0].get("id") if callers else eid,
+        )
+    if match := re.match(r"Process (.*) is not executable", message):
+        callers = _callers(bundle, match.group(1))
+        who_zh, who_en = describe(callers[0]) if callers else ("调用活动", "A call activity")
+        return (
+            f"{who_zh}调用的流程 {match.group(1)!r} 未设为可执行，引擎无法调用它。"
+            '请在被调用的流程上设置 isExecutable="true"。',
+            f"{who_en} calls process {match.group(1)!r}, which is not executable. "
+            'Set isExecutable="true" on it.',
             callers[0].get("id") if callers else eid,
         )
     if match := re.match(r'No DMN Diagram available with id "(.*?)"', message):
@@ -463,6 +499,22 @@ def _rephrase(
         f"{who_en + ': ' if eid else ''}{_short(message)}",
         eid,
     )
+
+
+def _callers(bundle: _Bundle, process_id: str) -> list[etree._Element]:
+    return [
+        el
+        for root in bundle.bpmn.values()
+        for el in root.xpath("//bpmn:callActivity[@calledElement=$c]", namespaces=NS, c=process_id)
+    ]
+
+
+def _data_store_ids(bundle: _Bundle) -> set[str]:
+    return {
+        str(i)
+        for root in bundle.bpmn.values()
+        for i in root.xpath("//bpmn:dataStore/@id", namespaces=NS)
+    }
 
 
 def _flow_id(bundle: _Bundle, source: str | None, target: str) -> str | None:

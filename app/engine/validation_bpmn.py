@@ -57,13 +57,21 @@ TYPE_ZH = dict(
         "eventBasedGateway=事件网关 boundaryEvent=边界事件 startEvent=开始事件 "
         "intermediateCatchEvent=中间捕获事件 intermediateThrowEvent=中间抛出事件 "
         "endEvent=结束事件 subProcess=子流程 process=流程 message=消息 sendTask=发送任务 "
-        "receiveTask=接收任务 manualTask=手工任务 task=任务 correlationProperty=关联属性"
+        "receiveTask=接收任务 manualTask=手工任务 task=任务 correlationProperty=关联属性 "
+        "complexGateway=复杂网关 transaction=事务子流程 adHocSubProcess=自由子流程 "
+        "dataStore=数据存储 dataStoreReference=数据存储引用 dataObjectReference=数据对象引用 "
+        "participant=参与者（泳池） lane=泳道"
     ).split()
 )
 _CONTAINERS = "//bpmn:process|//bpmn:subProcess|//bpmn:transaction|//bpmn:adHocSubProcess"
 _NOT_NODES = set(
     "sequenceFlow laneSet dataObject dataObjectReference dataStoreReference textAnnotation "
     "association ioSpecification property group".split()
+)
+# Elements that hold an expression and may carry their own id: report on their owner instead.
+_EXPRESSION_HOLDERS = frozenset(
+    "timeDuration timeDate timeCycle condition loopCardinality completionCondition "
+    "loopCondition script".split()
 )
 Add = Callable[..., None]  # add(line, element_id, message_zh, message_en, severity="error")
 
@@ -87,23 +95,28 @@ class LintContext(Protocol):
 
 
 def lint_bpmn(ctx: LintContext, name: str, root: etree._Element) -> None:
+    """Lint what the engine would run: elements of non-executable processes are skipped."""
     add = partial(ctx.add, name)
+
+    def scoped(xpath: str) -> list[etree._Element]:
+        return [el for el in root.xpath(xpath, namespaces=NS) if in_executable_scope(el)]
+
     for xpath, mode, label_zh, label_en in EXPRESSIONS:
-        for el in root.xpath(xpath, namespaces=NS):
+        for el in scoped(xpath):
             if el.text is not None:
                 check_expr(add, el, el.text, mode, label_zh, label_en)
-    for task in root.xpath("//bpmn:scriptTask", namespaces=NS):
+    for task in scoped("//bpmn:scriptTask"):
         _check_script_task(add, task)
-    for timer in root.xpath("//bpmn:timeDuration|//bpmn:timeDate|//bpmn:timeCycle", namespaces=NS):
+    for timer in scoped("//bpmn:timeDuration|//bpmn:timeDate|//bpmn:timeCycle"):
         _check_timer(add, timer)
-    for task in root.xpath("//bpmn:serviceTask", namespaces=NS):
+    for task in scoped("//bpmn:serviceTask"):
         _check_service_task(ctx, add, task)
     lanes = _lane_map(root)
-    for task in root.xpath("//bpmn:userTask", namespaces=NS):
+    for task in scoped("//bpmn:userTask|//bpmn:manualTask"):  # both wait in the inbox
         _check_lane(ctx, add, task, lanes)
         _check_form(ctx, add, task)
     ids = set(root.xpath("//@id"))
-    for container in root.xpath(_CONTAINERS, namespaces=NS):
+    for container in scoped(_CONTAINERS):
         _lint_flows(add, container, ids)
 
 
@@ -112,16 +125,47 @@ def owner(el: etree._Element) -> etree._Element:
     node: etree._Element | None = el
     while node is not None:
         qname = etree.QName(node)
-        helper = qname.localname.endswith(("EventDefinition", "Characteristics", "Expression"))
+        helper = (
+            qname.localname.endswith(("EventDefinition", "Characteristics", "Expression"))
+            or qname.localname in _EXPRESSION_HOLDERS
+        )
         if node.get("id") and qname.namespace == BPMN_NS and not helper:
             return node
         node = node.getparent()
     return el
 
 
+def one_line(text: str | None) -> str:
+    """Names drawn on several lines in the diagram, on one line."""
+    return " ".join((text or "").split())
+
+
+def is_executable(process: etree._Element) -> bool:
+    """As the parser decides: a missing isExecutable counts as executable."""
+    return process.get("isExecutable", "true") == "true"
+
+
+def process_of(el: etree._Element) -> etree._Element | None:
+    """The bpmn:process an element belongs to (None for definitions-level elements)."""
+    for node in el.iterancestors():
+        if isinstance(node.tag, str) and node.tag == f"{{{BPMN_NS}}}process":
+            return node
+    return None
+
+
+def in_executable_scope(el: etree._Element) -> bool:
+    """False for elements of a non-executable process; definitions-level elements count."""
+    process = el if el.tag == f"{{{BPMN_NS}}}process" else process_of(el)
+    return process is None or is_executable(process)
+
+
+def local(el: etree._Element) -> str:
+    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+
+
 def describe(el: etree._Element) -> tuple[str, str]:
     """How messages name an element: (Chinese, English)."""
-    local, eid, name = etree.QName(el).localname, el.get("id"), el.get("name")
+    local, eid, name = etree.QName(el).localname, el.get("id"), one_line(el.get("name"))
     kind = TYPE_ZH.get(local, local)
     return (
         f"{kind}「{name}」（{eid}）" if name else f"{kind}（{eid}）",
