@@ -1,0 +1,28 @@
+// Elements without any sequence flow are never reached (a warning: the engine accepts them).
+
+import { describe, graphOf, is, isAny, inExecutableScope, isContainer } from '../util.js';
+
+export default function noDisconnected() {
+  function check(node, reporter) {
+    if (!isContainer(node) || is(node, 'bpmn:AdHocSubProcess') || !inExecutableScope(node)) {
+      return;
+    }
+    const { nodes, incoming, outgoing } = graphOf(node);
+    for (const element of nodes) {
+      if (!isAny(element, [ 'bpmn:Task', 'bpmn:Gateway', 'bpmn:SubProcess', 'bpmn:Event', 'bpmn:CallActivity' ]) ||
+          element.triggeredByEvent || element.isForCompensation) {
+        continue;
+      }
+      const compensation = is(element, 'bpmn:BoundaryEvent') &&
+        (element.eventDefinitions || []).some((d) => is(d, 'bpmn:CompensateEventDefinition'));
+      if (compensation) {
+        continue;
+      }
+      if (!incoming.get(element.id).length && !outgoing.get(element.id).length) {
+        reporter.report(element.id, `${describe(element)}没有连接任何顺序流，流程永远不会执行到它。请连接或删除它。`);
+      }
+    }
+  }
+
+  return { check };
+}
