@@ -13,6 +13,7 @@ import lintModule from "bpmn-js-bpmnlint";
 import * as lintPack from "cf-studio-lint";
 
 import { descriptorFor } from "./moddle.js";
+import diKeeperModule from "./di-keeper.js";
 import translateModule, { translate } from "./translate.js";
 import { SpiffPropertiesModule } from "./properties/SpiffPropertiesProvider.jsx";
 import { msg } from "./messages.js";
@@ -430,6 +431,7 @@ class Studio {
       SpiffPropertiesModule,
       translateModule,
       lintModule,
+      diKeeperModule,
       { cfStudio: ["value", this.studioService()] },
     ];
     const linting = { active: true };
