@@ -57,6 +57,23 @@ class Config:
     SIGNING_CERT_PATH = _env_str("SIGNING_CERT_PATH")
     PUBLIC_BASE_URL = _env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     WORKER_MEMORY_LIMIT_MB = _env_int("WORKER_MEMORY_LIMIT_MB", 2048)
+    # Outbound webhooks: attempts before a delivery is dead, HTTP timeout, first retry delay
+    # (doubled per attempt, with jitter, capped at 6 h).
+    WEBHOOK_MAX_ATTEMPTS = _env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+    WEBHOOK_TIMEOUT_S = _env_int("WEBHOOK_TIMEOUT_S", 5)
+    WEBHOOK_BACKOFF_S = _env_int("WEBHOOK_BACKOFF_S", 30)
+    # Mail notifications: unset SMTP_HOST → no mail is queued or sent (in-app notices only).
+    # SMTP_PORT defaults to 465 with SMTP_SSL=1, 587 with SMTP_STARTTLS=1, else 25.
+    SMTP_HOST = _env_str("SMTP_HOST")
+    SMTP_PORT = _env_str("SMTP_PORT")
+    SMTP_USERNAME = _env_str("SMTP_USERNAME")
+    SMTP_PASSWORD = _env_str("SMTP_PASSWORD")
+    SMTP_STARTTLS = _env_str("SMTP_STARTTLS", "0") == "1"
+    SMTP_SSL = _env_str("SMTP_SSL", "0") == "1"
+    SMTP_TIMEOUT_S = _env_int("SMTP_TIMEOUT_S", 10)
+    MAIL_FROM = _env_str("MAIL_FROM", "CreditFlow <no-reply@creditflow.local>")
+    MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 8)
+    MAIL_BACKOFF_S = _env_int("MAIL_BACKOFF_S", 60)
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_SUPPORTED_LOCALES = ("zh_CN", "en")
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "app" / "translations")
@@ -64,6 +81,15 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env_str("SESSION_COOKIE_SECURE", "0") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # Signed-in sessions end after this many idle minutes, and this many hours after sign-in
+    # (app/security.py derives PERMANENT_SESSION_LIFETIME and REMEMBER_COOKIE_DURATION).
+    SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
+    SESSION_ABSOLUTE_HOURS = _env_int("SESSION_ABSOLUTE_HOURS", 12)
+    # Reverse proxies in front of the app whose X-Forwarded-* headers are believed (0: none).
+    TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 
     def __init__(self) -> None:
         # Secrets are resolved lazily so importing config never touches the disk.
@@ -75,6 +101,19 @@ class DevelopmentConfig(Config):
     """Used by `make run`."""
 
 
+class ProductionConfig(Config):
+    """Selected by APP_ENV=production (or FLASK_ENV=production): cookies only over HTTPS."""
+
+    SESSION_COOKIE_SECURE = _env_str("SESSION_COOKIE_SECURE", "1") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+
+def default_config() -> Config:
+    """ProductionConfig when APP_ENV (or FLASK_ENV) is `production`, else DevelopmentConfig."""
+    env = (_env_str("APP_ENV") or _env_str("FLASK_ENV") or "").strip().lower()
+    return ProductionConfig() if env == "production" else DevelopmentConfig()
+
+
 class TestingConfig(Config):
     """Used by the test suite; the database URL is set by tests/conftest.py."""
 
@@ -82,6 +121,7 @@ class TestingConfig(Config):
     DATABASE_URL = "sqlite://"
     RATELIMIT_STORAGE_URI = "memory://"
     PASSWORD_HASH_PROFILE = "fast"  # hashing cost is not what the tests measure
+    SMTP_HOST = None  # mail tests point this at their own loopback server
 
     def __init__(self) -> None:
         self.SECRET_KEY = "test-secret-key"

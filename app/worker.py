@@ -6,7 +6,7 @@ import logging
 
 from flask import current_app
 
-from app.services import documents
+from app.services import documents, webhooks
 from app.services.messages import deliver_outbox_messages
 from app.services.notifications import mirror_outbox_notices
 from app.services.timers import fire_due_timers
@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 def run_round() -> dict[str, int]:
-    """Fire due timers, then route pending BPMN messages from the outbox."""
+    """Fire due timers, route BPMN messages, issue documents, deliver platform webhooks."""
     fired = fire_due_timers()
     with transaction() as session:
         routed = deliver_outbox_messages(session)
@@ -26,6 +26,14 @@ def run_round() -> dict[str, int]:
         issued = documents.process_document_outbox(
             session, **documents.worker_settings(current_app.config)
         )
-    if fired or routed or issued:
-        logger.info("worker round: %s timers, %s messages, %s documents", fired, routed, issued)
-    return {"timers": fired, "messages": routed, "documents": issued}
+    with transaction() as session:
+        delivered = webhooks.run(session, current_app.config)
+    if fired or routed or issued or delivered:
+        logger.info(
+            "worker round: %s timers, %s messages, %s documents, %s webhooks",
+            fired,
+            routed,
+            issued,
+            delivered,
+        )
+    return {"timers": fired, "messages": routed, "documents": issued, "webhooks": delivered}

@@ -7,6 +7,7 @@ from app.models.commitment import Commitment, CommitmentKind, CommitmentStatus
 from app.models.credit_record import CreditRecord, RecordStatus, RecordType, Severity
 from app.models.department import Department
 from app.models.document import Document, DocumentCounter, DocumentStatus
+from app.models.integration import DeliveryState, WebhookDelivery, WebhookEndpoint
 from app.models.matter import MaterialKind, Matter, MatterMaterial
 from app.models.process import (
     Attachment,
@@ -62,4 +63,7 @@ __all__ = [
     "Severity",
     "Subject",
     "User",
+    "DeliveryState",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -8,6 +8,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -54,21 +55,21 @@ def register_enterprise(
     username = username.strip()
     name = name.strip()
     if not USERNAME_RE.match(username):
-        fields["username"] = ["用户名以字母开头，3–64 位字母、数字、下划线、点或连字符。"]
+        fields["username"] = [_("用户名以字母开头，3–64 位字母、数字、下划线、点或连字符。")]
     elif find_user(session, username):
-        fields["username"] = ["该用户名已被使用，请换一个。"]
+        fields["username"] = [_("该用户名已被使用，请换一个。")]
     result = validate_uscc(uscc)
     if not result.ok:
         fields["uscc"] = list(result.errors)
     if not (2 <= len(name) <= 200):
-        fields["name"] = ["请填写营业执照上的企业名称（2–200 个字符）。"]
+        fields["name"] = [_("请填写营业执照上的企业名称（2–200 个字符）。")]
     problems = policy_errors(password, username)
     if problems:
         fields["password"] = problems
     elif password != password_confirm:
-        fields["password_confirm"] = ["两次输入的密码不一致。"]
+        fields["password_confirm"] = [_("两次输入的密码不一致。")]
     if fields:
-        raise InvalidInputError("注册信息有误，请按提示修改。", fields)
+        raise InvalidInputError(_("注册信息有误，请按提示修改。"), fields)
 
     subject = session.scalar(select(Subject).where(Subject.uscc == result.code))
     if subject is None:
@@ -77,13 +78,13 @@ def register_enterprise(
         session.flush()
     elif session.scalar(select(User).where(User.subject_id == subject.id)):
         raise InvalidInputError(
-            "注册信息有误，请按提示修改。",
-            {"uscc": ["该统一社会信用代码已开通企业账号；如需新增账号请联系管理员。"]},
+            _("注册信息有误，请按提示修改。"),
+            {"uscc": [_("该统一社会信用代码已开通企业账号；如需新增账号请联系管理员。")]},
         )
     elif subject.name != name:
         raise InvalidInputError(
-            "注册信息有误，请按提示修改。",
-            {"name": ["企业名称与登记信息不一致，请按营业执照填写。"]},
+            _("注册信息有误，请按提示修改。"),
+            {"name": [_("企业名称与登记信息不一致，请按营业执照填写。")]},
         )
     user = User(
         username=username,
@@ -218,7 +219,11 @@ def sign_out_everywhere(session: Session, user: User) -> None:
     """Invalidate every session cookie of this user (and revoke its personal tokens)."""
     user.session_epoch += 1
     for token in session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(
+            ApiToken.user_id == user.id,
+            ApiToken.revoked_at.is_(None),
+            ApiToken.kind != "integration",  # platforms' tokens are revoked on the tokens page
+        )
     ):
         token.revoked_at = utcnow()
     audit.record(session, "auth.logout_everywhere", actor=user)

@@ -20,7 +20,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, webhooks
 from app.services.documents.access import revoke
 from app.services.documents.common import (
     COMMITMENT_KIND_LABELS,
@@ -33,6 +33,7 @@ from app.services.documents.common import (
     format_serial,
     next_seq,
     store_bytes,
+    verify_url,
 )
 from app.services.documents.context import REVOKED_KEY, _department_for, _subject_for, build_context
 from app.services.errors import InvalidInputError
@@ -148,6 +149,20 @@ def issue_document(
             "sha256": sha,
             "supersedes": existing.serial if existing is not None else None,
         },
+    )
+    webhooks.emit(
+        session,
+        "document_issued",
+        subject.uscc if subject else None,
+        {
+            "serial": serial,
+            "kind": kind,
+            "sha256": sha,
+            "issued_at": now.isoformat(),
+            "verify_url": verify_url(base_url, serial),
+            "supersedes": existing.serial if existing is not None else None,
+        },
+        instance_id=instance_id,
     )
     logger.info("document issued: %s (%s) for instance %s", serial, kind, instance_id)
     if context.get(REVOKED_KEY):
