@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from app.engine import runner
 from app.models import HumanTask, InstanceStatus, ProcessInstance, Role, User
@@ -34,14 +35,33 @@ def can_view_task(actor: User, task: HumanTask) -> bool:
         return True
     if actor.role == Role.ENTERPRISE:
         return task.subject_id == actor.subject_id and task.lane == "enterprise"
-    return actor.role == Role.APPROVER and task.department_id in (None, actor.department_id)
+    if actor.role != Role.APPROVER:
+        return False
+    if task.department_id == actor.department_id:
+        return True
+    if task.department_id is not None:
+        return False
+    if task.lane != "enterprise":
+        return True  # approver steps without a department are shared by approvers
+    # The applicant's own steps: only for approvers who take part in the case.
+    from app.services.instances import can_view_instance
+
+    session = object_session(task)
+    instance = session.get(ProcessInstance, task.instance_id) if session else None
+    return instance is not None and can_view_instance(session, actor, instance)
 
 
 def get_task(session: Session, task_id: str, actor: User) -> HumanTask:
     task = session.get(HumanTask, task_id)
     if task is None or not can_view_task(actor, task):
-        raise NotFoundError("任务不存在或您无权查看。")
+        raise NotFoundError(_("任务不存在或您无权查看。"))
     return task
+
+
+def _participating_instances(actor: User) -> Select[tuple[int]]:
+    from app.services.instances import scoped_instances
+
+    return scoped_instances(actor).with_only_columns(ProcessInstance.id)
 
 
 def scoped_tasks(actor: User, scope: str, state: str) -> Select[tuple[HumanTask]]:
@@ -57,7 +77,14 @@ def scoped_tasks(actor: User, scope: str, state: str) -> Select[tuple[HumanTask]
         )
     elif actor.role == Role.APPROVER:
         query = query.where(
-            (HumanTask.department_id == actor.department_id) | HumanTask.department_id.is_(None)
+            (HumanTask.department_id == actor.department_id)
+            | (
+                HumanTask.department_id.is_(None)
+                & (
+                    (HumanTask.lane != "enterprise")
+                    | HumanTask.instance_id.in_(_participating_instances(actor))
+                )
+            )
         )
         if scope == "candidate":
             query = query.where(HumanTask.lane == actor.approver_role)
@@ -70,9 +97,9 @@ def claim(session: Session, task_id: str, actor: User) -> HumanTask:
     """Take a task; 409 when someone else holds it or it is no longer open."""
     task = _lock_task(session, task_id, actor)
     if not is_candidate(actor, task):
-        raise NotAllowedError("您不是该任务的候选处理人。")
+        raise NotAllowedError(_("您不是该任务的候选处理人。"))
     if task.assignee_id not in (None, actor.id):
-        raise ConflictError("该任务已被他人认领。")
+        raise ConflictError(_("该任务已被他人认领。"))
     task.assignee_id = actor.id
     audit.record(
         session,
@@ -90,7 +117,7 @@ def unclaim(session: Session, task_id: str, actor: User) -> HumanTask:
     task = _lock_task(session, task_id, actor)
     leader = actor.approver_role == "leader" and actor.department_id == task.department_id
     if task.assignee_id != actor.id and not leader:
-        raise ConflictError("只有认领人或本部门分管领导可以退回该任务。")
+        raise ConflictError(_("只有认领人或本部门分管领导可以退回该任务。"))
     task.assignee_id = None
     audit.record(
         session,
@@ -111,7 +138,7 @@ def _lock_task(session: Session, task_id: str, actor: User) -> HumanTask:
         .execution_options(populate_existing=True)
     )
     if task is None or not can_view_task(actor, task):
-        raise NotFoundError("任务不存在或您无权查看。")
+        raise NotFoundError(_("任务不存在或您无权查看。"))
     _require_open(task)
     return task
 
@@ -120,11 +147,12 @@ def _require_open(task: HumanTask) -> None:
     if task.state == "completed":
         when = task.completed_at.isoformat(timespec="minutes") if task.completed_at else ""
         raise ConflictError(
-            f"该任务已于 {when} 办理完毕，无需重复提交。", details={"state": "completed"}
+            _("该任务已于 %(when)s 办理完毕，无需重复提交。", when=when),
+            details={"state": "completed"},
         )
     if task.state != "ready":
         raise ConflictError(
-            "该任务已被撤销（流程已变化），请刷新查看最新状态。", details={"state": task.state}
+            _("该任务已被撤销（流程已变化），请刷新查看最新状态。"), details={"state": task.state}
         )
 
 
@@ -135,9 +163,9 @@ def complete(
     task = get_task(session, task_id, actor)
     _require_open(task)
     if not is_candidate(actor, task):
-        raise NotAllowedError("您不是该任务的处理人。")
+        raise NotAllowedError(_("您不是该任务的处理人。"))
     if task.assignee_id not in (None, actor.id):
-        raise ConflictError("该任务已被他人认领，请刷新。")
+        raise ConflictError(_("该任务已被他人认领，请刷新。"))
     instance = session.get(ProcessInstance, task.instance_id)
     assert instance is not None
     validate_form(instance.version.forms.get(task.form_file or ""), data)
