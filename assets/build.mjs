@@ -53,3 +53,6 @@ copyFileSync("node_modules/htmx.org/dist/htmx.min.js", `${out}/htmx.min.js`);
 for (const css of ["diagram-js.css", "bpmn-js.css"]) {
   copyFileSync(`node_modules/bpmn-js/dist/assets/${css}`, `${out}/${css}`);
 }
+
+// Swagger UI for the API page /api/docs.
+await import("./apidocs.mjs");

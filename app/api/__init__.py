@@ -17,9 +17,12 @@ def register_api(app: Flask) -> None:
         instances,
         messages,
         migration,
+        openapi,
+        records,
         subjects,
         tasks,
     )
 
     csrf.exempt(bp)
     app.register_blueprint(bp)
+    app.register_blueprint(openapi.docs_bp)

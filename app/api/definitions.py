@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 
 from app.api import bp
 from app.api.common import api_user, token_required
+from app.api.pagination import Filters, paginate_list
 from app.extensions import db
 from app.models import Role
 from app.services import definitions
@@ -17,10 +18,14 @@ from app.services.uow import transaction
 @bp.route("/process-definitions")
 @token_required()
 def list_definitions() -> Response:
-    """Latest version of each process (`?all=1`: every version)."""
-    rows = definitions.list_versions(db.session, all_versions=request.args.get("all") == "1")
-    items = [definitions.version_dict(v) for v in rows]
-    return jsonify(items=items, total=len(items), page=1, per_page=len(items) or 1)
+    """Latest version of each process (`?all=1`: every version; `?key=` one process)."""
+    filters = Filters()
+    every, key = filters.flag("all"), filters.text("key")
+    filters.done()
+    rows = definitions.list_versions(db.session, all_versions=every)
+    if key is not None:
+        rows = [v for v in rows if v.key == key]
+    return jsonify(paginate_list(rows, definitions.version_dict))
 
 
 @bp.route("/process-definitions", methods=["POST"])

@@ -10,9 +10,9 @@ from werkzeug.wrappers import Response
 
 from app.api import bp
 from app.api.common import api_user, json_body, token_required
-from app.api.pagination import paginate
+from app.api.pagination import Filters, paginate
 from app.extensions import db
-from app.models import ProcessInstance, Role, Subject
+from app.models import InstanceStatus, ProcessInstance, Role, Subject
 from app.services import attachments, instances, operations
 from app.services.errors import InvalidInputError, NotFoundError
 from app.services.uow import transaction
@@ -45,13 +45,18 @@ def start_instance() -> tuple[Response, int]:
 @token_required()
 def list_instances() -> Response:
     """Instances visible to the caller; filters status, process_key, subject_uscc."""
+    filters = Filters()
+    status = filters.choice("status", (s.value for s in InstanceStatus))
+    process_key = filters.text("process_key")
+    subject_uscc = filters.text("subject_uscc", max_length=18)
+    filters.done()
     query = instances.scoped_instances(api_user()).order_by(ProcessInstance.id.desc())
-    if request.args.get("status"):
-        query = query.where(ProcessInstance.status == request.args["status"])
-    if request.args.get("process_key"):
-        query = query.where(ProcessInstance.process_key == request.args["process_key"])
-    if request.args.get("subject_uscc"):
-        subject_ids = select(Subject.id).where(Subject.uscc == request.args["subject_uscc"])
+    if status:
+        query = query.where(ProcessInstance.status == status)
+    if process_key:
+        query = query.where(ProcessInstance.process_key == process_key)
+    if subject_uscc:
+        subject_ids = select(Subject.id).where(Subject.uscc == subject_uscc)
         query = query.where(ProcessInstance.subject_id.in_(subject_ids))
     return jsonify(paginate(db.session, query, _summary))
 

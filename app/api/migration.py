@@ -14,19 +14,22 @@ from app.services import migration
 from app.services.errors import InvalidInputError, ServiceError
 from app.services.uow import transaction
 
+# Ids and versions are INTEGER columns: a larger number cannot exist and overflows a query.
+INT_MAX = 2147483647
+
 
 def _version(value: Any) -> int | None:
     """`to` as a positive version number, or None for the latest version."""
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= INT_MAX:
         raise InvalidInputError("to 必须是正整数（目标版本号）。", {"to": ["须为正整数。"]})
     return value
 
 
-@bp.route("/process-instances/<int:instance_id>/migration")
+@bp.route("/process-instances/<int(max=2147483647):instance_id>/migration")
 @token_required(Role.PROCESS_OWNER, Role.ADMIN)
 def migration_dry_run(instance_id: int) -> Response:
     """What migrating to version `?to=N` (default: latest) would change; nothing is saved."""
@@ -36,7 +39,7 @@ def migration_dry_run(instance_id: int) -> Response:
     return jsonify(report)
 
 
-@bp.route("/process-instances/<int:instance_id>/migrate", methods=["POST"])
+@bp.route("/process-instances/<int(max=2147483647):instance_id>/migrate", methods=["POST"])
 @token_required(Role.PROCESS_OWNER, Role.ADMIN)
 def migrate_instance(instance_id: int) -> Response:
     """Migrate to `{"to": N}` (default: latest); 409 with `details.blocking` when unsafe."""

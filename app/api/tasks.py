@@ -2,32 +2,39 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 from werkzeug.wrappers import Response
 
 from app.api import bp
 from app.api.common import api_user, json_body, token_required
-from app.api.pagination import paginate
+from app.api.pagination import Filters, paginate
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance
 from app.services import instances, task_views, tasks
-from app.services.errors import InvalidInputError
 from app.services.uow import transaction
 
 
 @bp.route("/tasks")
 @token_required()
 def list_tasks() -> Response:
-    """`?scope=mine|candidate|all&state=ready|completed`."""
-    scope = request.args.get("scope", "candidate")
-    state = request.args.get("state", "ready")
-    if scope not in ("mine", "candidate", "all") or state not in ("ready", "completed"):
-        raise InvalidInputError(
-            "scope 或 state 取值无效。",
-            {"scope": ["mine / candidate / all"], "state": ["ready / completed"]},
-        )
-    query = tasks.scoped_tasks(api_user(), scope, state).order_by(
-        HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at
+    """`?scope=mine|candidate|all&state=ready|completed&process_key=&due_before=`.
+
+    Soonest due first (tasks without a deadline last); `due_before` keeps the tasks due
+    strictly before that date (midnight, local time) or time.
+    """
+    filters = Filters()
+    scope = filters.choice("scope", ("mine", "candidate", "all"), "candidate") or "candidate"
+    state = filters.choice("state", ("ready", "completed"), "ready") or "ready"
+    process_key = filters.text("process_key")
+    due_before = filters.moment("due_before")
+    filters.done()
+    query = tasks.scoped_tasks(api_user(), scope, state)
+    if process_key:
+        query = query.where(HumanTask.process_key == process_key)
+    if due_before is not None:
+        query = query.where(HumanTask.due_at < due_before)
+    query = query.order_by(
+        HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id
     )
     return jsonify(paginate(db.session, query, tasks.task_dict))
 
