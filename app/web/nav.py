@@ -15,7 +15,6 @@ NAV = [
     ("enterprise", "enterprise.applications", _l("我的申请")),
     ("approver", "main.index", _l("工作台")),
     ("approver", "approver.inbox", _l("待办")),
-    ("process_owner", "main.index", _l("流程管理")),
     ("process_owner", "studio.index", _l("流程工作室")),
     ("admin", "admin.index", _l("系统管理")),
     ("admin", "studio.index", _l("流程工作室")),
