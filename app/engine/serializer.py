@@ -7,6 +7,7 @@ specs from the per-worker cache. Everything else is the library's own converter.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date
 from decimal import Decimal
@@ -46,31 +47,52 @@ class _LeanWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
 
 
 class _MemoTaskConverter(TaskConverter):  # type: ignore[misc]
-    """Reuse the dict of a completed task whose parent is completed: neither changes again.
+    """Reuse the dict of a completed task while nothing it is computed from has changed.
 
     Without this, saving re-converts every task of the tree on every step, so the cost of a
-    step grows with the instance's history. The memo lives on the workflow object (and so in
-    the per-worker workflow cache) and is keyed on everything the dict is computed from.
+    step grows with the instance's history. A completed task's dict depends on the task itself
+    and, through the stored delta, on its parent's data. Under a completed parent that data no
+    longer changes; under a parent still running (a loop or multi-instance task whose
+    iterations are its children) the key includes a fingerprint of the parent's data, computed
+    once per parent per save. The memo lives on the workflow object (and so in the per-worker
+    workflow cache) and holds one entry per task.
     """
 
     def to_dict(self, task: Task) -> dict[str, Any]:
-        parent = task.parent
-        if task.state != TaskState.COMPLETED or (
-            parent is not None and parent.state != TaskState.COMPLETED
-        ):
+        if task.state != TaskState.COMPLETED:
             return super().to_dict(task)  # type: ignore[no-any-return]
-        memo = task.workflow.__dict__.setdefault("_cf_task_memo", {})
+        parent = task.parent
+        if parent is None or parent.state == TaskState.COMPLETED:
+            parent_key: object = parent.last_state_change if parent is not None else None
+        else:
+            parent_key = _data_fingerprint(parent)
         key = (
-            task.id,
             task.last_state_change,
             len(task._children),
-            parent.last_state_change if parent is not None else None,
+            parent_key,
             self.registry._encoder_mode,
         )
-        found = memo.get(key)
-        if found is None:
-            found = memo[key] = super().to_dict(task)
+        memo = task.workflow.__dict__.setdefault("_cf_task_memo", {})
+        hit = memo.get(task.id)
+        if hit is not None and hit[0] == key:
+            return hit[1]  # type: ignore[no-any-return]
+        found = super().to_dict(task)
+        memo[task.id] = (key, found)
         return found  # type: ignore[no-any-return]
+
+
+_save_generation = 0  # bumped by every dumps(): fingerprints are valid within one save only
+
+
+def _data_fingerprint(task: Task) -> tuple[str, str]:
+    """A digest of a running task's data (repr keeps types apart: Decimal('1') != '1')."""
+    cached = task.__dict__.get("_cf_fingerprint")
+    if cached is not None and cached[0] == _save_generation:
+        return cached[1]  # type: ignore[no-any-return]
+    digest = hashlib.blake2b(repr(task.data).encode(), digest_size=16).hexdigest()
+    value = (str(task.last_state_change), digest)
+    task.__dict__["_cf_fingerprint"] = (_save_generation, value)
+    return value
 
 
 def _registry() -> Any:
@@ -92,6 +114,8 @@ SPEC_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_
 
 def dumps(workflow: BpmnWorkflow) -> str:
     """The instance's lean JSON state."""
+    global _save_generation
+    _save_generation += 1
     return SERIALIZER.serialize_json(workflow)  # type: ignore[no-any-return]
 
 
