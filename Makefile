@@ -12,7 +12,7 @@ TEST_SYSTEM_PACKAGES := chromium libzbar0 poppler-utils
 PO_FILES := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test install lint format system-packages translations assets clean
+.PHONY: run run-prod test install lint format system-packages translations assets clean
 
 run: install
 	@$(FLASK) db upgrade
@@ -20,6 +20,11 @@ run: install
 	@$(FLASK) bpmn deploy
 	@echo "CreditFlow: http://127.0.0.1:5000  (demo password: $${DEMO_PASSWORD:-demo12345})"
 	@scripts/serve.sh
+
+# Production on one host: PostgreSQL (DATABASE_URL) and Redis (BROKER_URL) must be set;
+# migrates, then runs gunicorn, the Celery worker and Celery beat (README "Deploying for a city").
+run-prod: install
+	@scripts/run-prod.sh
 
 test: install $(STAMP)/test-system
 	@$(PY) -m pytest

@@ -44,6 +44,13 @@ class Config:
     DATABASE_URL = _env_str("DATABASE_URL") or _default_database_url()
     STORAGE_DIR = _env_str("STORAGE_DIR", str(INSTANCE_DIR / "files"))
     BROKER_URL = _env_str("BROKER_URL")
+    # Background jobs (app/jobs.py): seconds between sweeps (embedded worker: WORKER_INTERVAL).
+    # With BROKER_URL set they run only as Celery tasks (app/celery_app.py), limited in time.
+    JOB_INTERVAL_S = _env_int("JOB_INTERVAL_S", 2)
+    CELERY_SOFT_TIME_LIMIT_S = _env_int("CELERY_SOFT_TIME_LIMIT_S", 120)
+    CELERY_TIME_LIMIT_S = _env_int("CELERY_TIME_LIMIT_S", 180)
+    # Redis redelivers a task a worker took but never acknowledged (killed) after this long.
+    CELERY_VISIBILITY_TIMEOUT_S = _env_int("CELERY_VISIBILITY_TIMEOUT_S", 600)
     APP_TIMEZONE = _env_str("APP_TIMEZONE", "Asia/Shanghai")
     DEMO_PASSWORD = _env_str("DEMO_PASSWORD", "demo12345")
     RATELIMIT_STORAGE_URI = _env_str("RATELIMIT_STORAGE_URI", "memory://")

@@ -111,9 +111,16 @@ def timers_fire(at: str | None) -> None:
 @click.option("--once", is_flag=True, help="Run one round and exit.")
 @click.option("--interval", default=2.0, help="Seconds between rounds.")
 def worker(once: bool, interval: float) -> None:
-    """Background worker: fires due timers and routes messages from the outbox."""
+    """Embedded worker: the jobs of app/jobs.py in a loop (Celery runs them with BROKER_URL)."""
     from app.engine.sandbox import limit_memory
     from app.worker import run_round
+
+    if current_app.config.get("BROKER_URL") and not once:
+        click.echo(
+            "BROKER_URL 已设置：后台任务由 Celery 执行（celery -A app.celery_app:celery worker / "
+            "beat），内嵌 worker 不启动。"
+        )
+        return
 
     limit_memory(current_app.config.get("WORKER_MEMORY_LIMIT_MB", 0))
     click.echo("CreditFlow worker started.")
@@ -162,3 +169,112 @@ def bench_documents(samples: int) -> None:
             f"{kind:<24} {row['p50_ms']:>7.1f} {row['p95_ms']:>7.1f} "
             f"{row['first_ms']:>9.1f} {row['kb']:>6.1f}"
         )
+
+
+def _int_list(value: str) -> tuple[int, ...]:
+    try:
+        numbers = tuple(int(v) for v in value.split(",") if v.strip())
+    except ValueError as exc:
+        raise click.BadParameter("请用逗号分隔的正整数，如 1,10,50") from exc
+    if not numbers or min(numbers) < 1:
+        raise click.BadParameter("请用逗号分隔的正整数，如 1,10,50")
+    return numbers
+
+
+def _write_json(path: str | None, result: object) -> None:
+    import json
+
+    if path:
+        Path(path).write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+        click.echo(f"JSON: {path}")
+
+
+@bench_cli.command("http")
+@click.option("--postgres", "pg_url", required=True, help="PostgreSQL server URL (scratch db).")
+@click.option("--clients", default="1,10,50", show_default=True, help="Comma-separated N.")
+@click.option("--duration", default=30.0, show_default=True, help="Measured seconds per N.")
+@click.option("--warmup", default=3.0, show_default=True, help="Unmeasured seconds per N.")
+@click.option("--workers", default=None, type=int, help="gunicorn workers [2×CPUs+1].")
+@click.option("--threads", default=1, show_default=True, help="gunicorn threads per worker.")
+@click.option("--json", "json_path", default=None, help="Also write the result as JSON here.")
+def bench_http(
+    pg_url: str,
+    clients: str,
+    duration: float,
+    warmup: float,
+    workers: int | None,
+    threads: int,
+    json_path: str | None,
+) -> None:
+    """credit_repair through the REST API on gunicorn + PostgreSQL: completions/s, p50/p95/p99."""
+    from bench.http_load import markdown, run
+
+    result = run(
+        pg_url,
+        _int_list(clients),
+        duration=duration,
+        warmup=warmup,
+        workers=workers,
+        threads=threads,
+        log=click.echo,
+    )
+    click.echo(markdown(result))
+    _write_json(json_path, result)
+
+
+@bench_cli.command("inbox")
+@click.option("--postgres", "pg_url", required=True, help="PostgreSQL server URL (scratch db).")
+@click.option("--instances", "n_instances", default=100_000, show_default=True)
+@click.option("--tasks", "n_tasks", default=1_000_000, show_default=True)
+@click.option("--runs", default=50, show_default=True)
+@click.option("--try-indexes", is_flag=True, help="Also measure with the index candidates.")
+@click.option("--out", "out_dir", default=None, help="EXPLAIN files go here [instance/bench].")
+@click.option("--json", "json_path", default=None, help="Also write the result as JSON here.")
+def bench_inbox(
+    pg_url: str,
+    n_instances: int,
+    n_tasks: int,
+    runs: int,
+    try_indexes: bool,
+    out_dir: str | None,
+    json_path: str | None,
+) -> None:
+    """Approver inbox (candidate tab) p50/p95 on a bulk-seeded database, with EXPLAIN ANALYZE."""
+    from bench.inbox import markdown, run
+
+    result = run(
+        pg_url,
+        n_instances,
+        n_tasks,
+        runs=runs,
+        out_dir=Path(out_dir) if out_dir else None,
+        try_indexes=try_indexes,
+        log=click.echo,
+    )
+    click.echo(markdown(result))
+    _write_json(json_path, result)
+
+
+@bench_cli.command("growth")
+@click.option("--postgres", "pg_url", default=None, help="PostgreSQL server URL [SQLite file].")
+@click.option("--sizes", default="10,500", show_default=True, help="Completed tasks measured.")
+@click.option("--samples", default=30, show_default=True)
+@click.option("--profile-at", default=500, show_default=True, help="cProfile at this size.")
+@click.option("--json", "json_path", default=None, help="Also write the result as JSON here.")
+def bench_growth(
+    pg_url: str | None, sizes: str, samples: int, profile_at: int, json_path: str | None
+) -> None:
+    """Completion latency at each size of one instance, growth ratio, cProfile at one size."""
+    from bench.growth import run
+
+    result = run(pg_url, _int_list(sizes), samples=samples, profile_at=profile_at)
+    click.echo(f"backend {result['backend']}, load {result['loadavg_before'][0]}")
+    click.echo("| completed tasks | p50 ms | p95 ms | state KB |\n|---|---|---|---|")
+    for row in result["rows"]:
+        click.echo(
+            f"| {row['completed']} | {row['p50_ms']} | {row['p95_ms']} | {row['state_kb']} |"
+        )
+    click.echo(f"growth of p50: {result['growth_p50']}×")
+    for order, text in result["profile"].items():
+        click.echo(f"\n--- cProfile at {profile_at}, by {order} ---\n{text}")
+    _write_json(json_path, result)
