@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from config import BASE_DIR, DevelopmentConfig
+from config import BASE_DIR, default_config
 
 LOGGING = {
     "version": 1,
@@ -33,11 +33,11 @@ def create_app(config: object | None = None, overrides: Mapping[str, Any] | None
         template_folder=str(BASE_DIR / "templates"),
         instance_path=str(BASE_DIR / "instance"),
     )
-    app.config.from_object(config if config is not None else DevelopmentConfig())
+    app.config.from_object(config if config is not None else default_config())
     if overrides:
         app.config.update(overrides)
 
-    from app import auth, cli, i18n
+    from app import auth, cli, i18n, security
     from app.api import register_api
     from app.extensions import csrf, db, limiter, login_manager
     from app.web import register_blueprints
@@ -55,6 +55,7 @@ def create_app(config: object | None = None, overrides: Mapping[str, Any] | None
     limiter.init_app(app)
     login_manager.init_app(app)
     auth.init_app(app)
+    security.init_app(app)
     i18n.init_app(app)
     register_blueprints(app)
     register_api(app)

@@ -47,7 +47,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, **kwargs)
         _sqlite_transactional(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_pre_ping", True)  # a connection the server dropped is replaced
+    if "connect_timeout" not in url:  # an unreachable server answers 503 soon, not a hung worker
+        kwargs.setdefault("connect_args", {"connect_timeout": 5})
     return create_engine(url, **kwargs)
 
 

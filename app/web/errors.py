@@ -2,36 +2,39 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from app.extensions import db
+from app.extensions import db, login_manager
 from app.services.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
 HINTS = {
-    400: "请求内容有误。请返回上一页检查后重新提交。",
-    401: "请先登录，或检查用户名和密码。",
-    403: "您没有权限执行此操作。如认为有误，请联系本部门管理员。",
-    404: "未找到您要访问的内容。它可能已被删除，或您没有查看权限。",
-    405: "不支持此操作方式。请通过页面上的按钮操作。",
-    409: "该事项的状态已发生变化（可能已被他人处理）。请刷新页面查看最新状态。",
-    413: "上传的文件过大。请压缩或拆分后重新上传。",
-    415: "不支持该文件类型。请上传页面所列的文件类型。",
-    422: "提交的内容未通过校验。请按提示修改后重新提交。",
-    429: "操作过于频繁。请稍等一分钟后再试。",
-    500: "系统出现内部错误，已记录。请稍后重试；如仍有问题请联系管理员。",
-    503: "系统暂时无法连接数据库。请稍后重试，您已提交的数据不会丢失。",
+    400: _l("请求内容有误。请返回上一页检查后重新提交。"),
+    401: _l("请先登录，或检查用户名和密码。"),
+    403: _l("您没有权限执行此操作。如认为有误，请联系本部门管理员。"),
+    404: _l("未找到您要访问的内容。它可能已被删除，或您没有查看权限。"),
+    405: _l("不支持此操作方式。请通过页面上的按钮操作。"),
+    409: _l("该事项的状态已发生变化（可能已被他人处理）。请刷新页面查看最新状态。"),
+    413: _l("上传的文件过大。请压缩或拆分后重新上传。"),
+    415: _l("不支持该文件类型。请上传页面所列的文件类型。"),
+    422: _l("提交的内容未通过校验。请按提示修改后重新提交。"),
+    429: _l("操作过于频繁。请稍等一分钟后再试。"),
+    500: _l("系统出现内部错误，已记录。请稍后重试；如仍有问题请联系管理员。"),
+    503: _l("系统暂时无法连接数据库，本次操作未完成。请稍后重试；此前已保存的数据不受影响。"),
+    507: _l("服务器存储空间不足，文件未能保存。请稍后重试；如仍有问题请联系管理员。"),
 }
 CODES = {
     400: "bad_request",
@@ -46,7 +49,9 @@ CODES = {
     429: "rate_limited",
     500: "internal_error",
     503: "unavailable",
+    507: "insufficient_storage",
 }
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 def wants_json() -> bool:
@@ -59,7 +64,7 @@ def error_response(
     code: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> tuple[Response | str, int]:
-    message = message or _(HINTS.get(status, HINTS[400]))
+    message = message or str(HINTS.get(status, HINTS[400]))
     if wants_json():
         body = {
             "error": {
@@ -73,7 +78,7 @@ def error_response(
         "errors/error.html",
         status=status,
         message=message,
-        hint=_(HINTS.get(status, "")),
+        hint=str(HINTS.get(status, "")),
         details=details or {},
     ), status
 
@@ -100,10 +105,24 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(409, None, "conflict")
 
     @app.errorhandler(OperationalError)
-    def _db_down(exc: OperationalError) -> tuple[Response | str, int]:
+    @app.errorhandler(InterfaceError)
+    def _db_down(exc: DBAPIError) -> tuple[Response | str, int, dict[str, str]]:
         logger.error("database unavailable: %s", exc.orig)
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            db.session.remove()
+        g._login_user = login_manager.anonymous_user()  # the page renders without the database
+        body, status = error_response(503)
+        return body, status, {"Retry-After": "30"}
+
+    @app.errorhandler(OSError)
+    def _os_error(exc: OSError) -> tuple[Response | str, int]:
+        if exc.errno not in DISK_FULL:
+            return _unexpected(exc)
+        logger.error("storage full: %s", exc)
         db.session.rollback()
-        return error_response(503)
+        return error_response(507)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response | str, int]:

@@ -59,6 +59,17 @@ def logout() -> Response:
     return redirect(url_for("auth.login"))
 
 
+@bp.route("/logout/everywhere", methods=["POST"])
+@login_required
+def logout_everywhere() -> Response:
+    """Sign out of every browser and revoke this user's personal API tokens."""
+    with transaction() as session:
+        accounts.sign_out_everywhere(session, current_user._get_current_object())
+    logout_user()
+    flash(_("您已在所有设备上退出登录，个人 API 令牌已作废。"), "info")
+    return redirect(url_for("auth.login"))
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
 def register() -> str | Response | tuple[str, int]:
