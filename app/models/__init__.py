@@ -8,6 +8,7 @@ from app.models.credit_record import CreditRecord, RecordStatus, RecordType, Sev
 from app.models.department import Department
 from app.models.document import Document, DocumentCounter, DocumentStatus
 from app.models.integration import DeliveryState, WebhookDelivery, WebhookEndpoint
+from app.models.mail import MailDelivery, MailState
 from app.models.matter import MaterialKind, Matter, MatterMaterial
 from app.models.process import (
     Attachment,
@@ -66,4 +67,6 @@ __all__ = [
     "DeliveryState",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "MailDelivery",
+    "MailState",
 ]

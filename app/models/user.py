@@ -40,6 +40,9 @@ class User(TimestampMixin, Base):
     subject_id: Mapped[int | None] = mapped_column(ForeignKey("subject.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(16))
+    email: Mapped[str | None] = mapped_column(String(254))
+    # Mail event → wanted? A missing event means yes (all mails on by default).
+    mail_preferences: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
     session_epoch: Mapped[int] = mapped_column(default=0)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.models import HumanTask, Notification, ProcessInstance, Role, User
+from app.models import Document, HumanTask, Notification, OutboxEvent, ProcessInstance, Role, User
 from app.models.base import utcnow
+from app.services import mail
 
 LANE_LABELS = {
     "enterprise": "企业",
@@ -49,7 +50,36 @@ def task_created(session: Session, task: HumanTask) -> int:
                 instance_id=task.instance_id,
             )
         )
+    _mail_task(session, task, users)
     return len(users)
+
+
+def _mail_task(session: Session, task: HumanTask, users: list[User]) -> None:
+    """Staff: a task for the department. Enterprise: a step it did before again = returned."""
+    if not users or not mail.configured():
+        return
+    context = {
+        "task_name": task.name,
+        "instance_id": task.instance_id,
+        "lane": task.lane,
+        "link": f"/tasks/{task.id}",
+    }
+    if task.lane != "enterprise":
+        mail.queue(session, users, "task_assigned", context, key=f"task:{task.id}")
+        return
+    done_before = session.scalar(
+        select(HumanTask.id)
+        .where(
+            HumanTask.instance_id == task.instance_id,
+            HumanTask.bpmn_id == task.bpmn_id,
+            HumanTask.state == "completed",
+        )
+        .limit(1)
+    )
+    if done_before is not None:
+        mail.queue(
+            session, users, "returned", context, key=f"task:{task.id}", instance_id=task.instance_id
+        )
 
 
 def notify(
@@ -114,9 +144,73 @@ def instance_finished(session: Session, instance: ProcessInstance) -> int:
                 instance_id=instance.id,
             )
         )
+    mail.queue(
+        session,
+        users,
+        "decided",
+        {
+            "instance_id": instance.id,
+            "outcome_label": str(outcome or ""),
+            "link": f"/enterprise/applications/{instance.id}",
+        },
+        key=f"instance:{instance.id}",
+        instance_id=instance.id,
+    )
     return len(users)
 
 
+def document_issued(session: Session, document: Document) -> int:
+    """Tell the subject's enterprise accounts that a document is ready (in the app and by mail)."""
+    from app.services.documents.common import KINDS, download_url
+
+    if document.subject_id is None:
+        return 0
+    users = session.scalars(
+        select(User).where(
+            User.role == Role.ENTERPRISE.value,
+            User.subject_id == document.subject_id,
+            User.active.is_(True),
+        )
+    ).all()
+    label = KINDS.get(document.kind, (document.kind, ""))[0]
+    link = (
+        f"/enterprise/applications/{document.instance_id}"
+        if document.instance_id
+        else download_url(document.serial)
+    )
+    for user in users:
+        notify(
+            session,
+            user.id,
+            "document",
+            f"文书已出具：{label}",
+            f"文号 {document.serial}",
+            link=link,
+            instance_id=document.instance_id,
+        )
+    mail.queue(
+        session,
+        users,
+        "document_ready",
+        {
+            "instance_id": document.instance_id,
+            "kind": document.kind,
+            "kind_label": label,
+            "serial": document.serial,
+            "link": link,
+        },
+        key=f"document:{document.serial}",
+        instance_id=document.instance_id,
+    )
+    return len(users)
+
+
+# Process notices that are also mails: reminders one working day before a deadline, decisions.
+NOTICE_MAILS = {
+    "rongque_supplement_reminder": "deadline",
+    "verification_reminder": "deadline",
+    "repair_decided": "decided",
+}
 NOTICE_TITLES = {
     "rongque_supplement_reminder": "容缺材料补齐提醒",
     "repair_decided": "信用修复决定已作出",
@@ -159,13 +253,10 @@ def _recipients(session: Session, payload: dict[str, object]) -> list[User]:
 
 
 def mirror_outbox_notices(session: Session, limit: int = 200) -> int:
-    """Show the processes' notices (reminders, decisions, feedback) in the app.
-
-    The outbox rows stay pending for the mail/SMS channel of a later issue; a marker in the
-    payload makes the in-app copy happen once.
+    """Show the processes' notices (reminders, decisions, feedback) in the app, and queue the
+    mails of those in NOTICE_MAILS; the row is then done (the marker in the payload keeps rows
+    mirrored before this marked done too).
     """
-    from app.models import OutboxEvent
-
     rows = session.scalars(
         select(OutboxEvent)
         .where(OutboxEvent.kind == "notification", OutboxEvent.state == "pending")
@@ -176,10 +267,12 @@ def mirror_outbox_notices(session: Session, limit: int = 200) -> int:
     for row in rows:
         payload = dict(row.payload or {})
         if payload.get("in_app"):
+            row.state, row.done_at = "done", utcnow()
             continue
         title = NOTICE_TITLES.get(row.name, "办件提醒")
         body = payload.get("text") or payload.get("outcome_label") or payload.get("due")
-        for user in _recipients(session, payload):
+        recipients = _recipients(session, payload)
+        for user in recipients:
             notify(
                 session,
                 user.id,
@@ -192,5 +285,33 @@ def mirror_outbox_notices(session: Session, limit: int = 200) -> int:
                 instance_id=row.instance_id,
             )
             created += 1
+        if row.name in NOTICE_MAILS:
+            _mail_notice(session, row, payload, recipients)
         row.payload = {**payload, "in_app": True}
+        row.state, row.done_at = "done", utcnow()
     return created
+
+
+def _mail_notice(
+    session: Session, row: OutboxEvent, payload: dict[str, object], users: list[User]
+) -> None:
+    event = NOTICE_MAILS[row.name]
+    for user in users:
+        enterprise = user.role == Role.ENTERPRISE.value
+        if row.instance_id is None:
+            link = "/enterprise/applications" if enterprise else "/approver/inbox"
+        elif enterprise:
+            link = f"/enterprise/applications/{row.instance_id}"
+        else:
+            link = f"/approver/cases/{row.instance_id}"
+        context = {
+            "instance_id": row.instance_id,
+            "notice": row.name,
+            "text": str(payload.get("text") or ""),
+            "due": str(payload.get("due_on") or payload.get("due") or "")[:10],  # the date
+            "material_name": str(payload.get("material_name") or ""),
+            "outcome_label": str(payload.get("outcome_label") or ""),
+            "link": link,
+        }
+        key = f"instance:{row.instance_id}" if event == "decided" else f"outbox:{row.id}"
+        mail.queue(session, [user], event, context, key=key, instance_id=row.instance_id)

@@ -20,7 +20,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import audit, webhooks
+from app.services import audit, notifications, webhooks
 from app.services.documents.access import revoke
 from app.services.documents.common import (
     COMMITMENT_KIND_LABELS,
@@ -167,6 +167,8 @@ def issue_document(
     logger.info("document issued: %s (%s) for instance %s", serial, kind, instance_id)
     if context.get(REVOKED_KEY):
         revoke(session, serial, str(context[REVOKED_KEY]), actor)
+    else:
+        notifications.document_issued(session, document)
     return document
 
 
