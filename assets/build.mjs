@@ -54,5 +54,16 @@ for (const css of ["diagram-js.css", "bpmn-js.css"]) {
   copyFileSync(`node_modules/bpmn-js/dist/assets/${css}`, `${out}/${css}`);
 }
 
+// Dashboards: Chart.js charts drawn from JSON blocks in the page.
+await build({
+  entryPoints: ["assets/charts.js"],
+  bundle: true,
+  minify: true,
+  format: "iife",
+  target: ["es2020"],
+  outfile: `${out}/charts.js`,
+  logLevel: "warning",
+});
+
 // Swagger UI for the API page /api/docs.
 await import("./apidocs.mjs");

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 # (role, endpoint, label) in display order; entries whose endpoint is not registered are hidden.
+# "leader" is an approver whose approver role is leader (department leaders see dashboards).
 NAV = [
     ("enterprise", "main.index", _l("首页")),
     ("enterprise", "enterprise.records", _l("我的信用记录")),
@@ -15,10 +16,19 @@ NAV = [
     ("enterprise", "enterprise.applications", _l("我的申请")),
     ("approver", "main.index", _l("工作台")),
     ("approver", "approver.inbox", _l("待办")),
+    ("leader", "dashboards.index", _l("统计看板")),
+    ("enterprise", "dashboards.mine", _l("我的概览")),
     ("process_owner", "studio.index", _l("流程工作室")),
     ("admin", "admin.index", _l("系统管理")),
     ("admin", "studio.index", _l("流程工作室")),
+    ("admin", "dashboards.index", _l("统计看板")),
 ]
+
+
+def _has_role(role: str) -> bool:
+    if role == "leader":
+        return current_user.role == "approver" and current_user.approver_role == "leader"
+    return role == current_user.role
 
 
 def nav_items() -> list[tuple[str, object]]:
@@ -30,7 +40,7 @@ def nav_items() -> list[tuple[str, object]]:
     seen: set[object] = set()
     items = []
     for role, endpoint, label in NAV:
-        if role != current_user.role or endpoint not in current_app.view_functions:
+        if not _has_role(role) or endpoint not in current_app.view_functions:
             continue
         if str(label) in seen:
             continue
