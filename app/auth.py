@@ -7,9 +7,11 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, abort
+from flask_babel import gettext
 from flask_login import current_user
 
 from app.extensions import db, login_manager
+from app.i18n import N_
 from app.models import User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -17,7 +19,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "请先登录。"
+    login_manager.login_message = N_("请先登录。")
+    login_manager.localize_callback = gettext
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 

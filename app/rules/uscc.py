@@ -14,6 +14,9 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 USCC_LENGTH = 18
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS: tuple[int, ...] = tuple(pow(3, i, 31) for i in range(17))
@@ -38,7 +41,7 @@ REGISTRATION_CATEGORIES: dict[str, frozenset[str]] = {
     "Y": frozenset(),  # 其他
 }
 
-_RECHECK_HINT = "请对照营业执照或登记证书逐位核对后重新输入。"
+_RECHECK_HINT = _l("请对照营业执照或登记证书逐位核对后重新输入。")
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ def validate_uscc(raw: str) -> UsccResult:
     """Normalise ``raw`` and report every error and warning, in Chinese."""
     code = normalize_uscc(raw)
     if not code:
-        return UsccResult(code, ("请输入统一社会信用代码（18位）。",), ())
+        return UsccResult(code, (_("请输入统一社会信用代码（18位）。"),), ())
     structure = _length_errors(code) + _charset_errors(code)
     warnings = () if structure else _warnings(code)
     return UsccResult(code, structure + _check_char_errors(code), warnings)
@@ -107,19 +110,22 @@ def _org_value(ch: str) -> int:
 def _length_errors(code: str) -> tuple[str, ...]:
     if len(code) == USCC_LENGTH:
         return ()
-    return (f"统一社会信用代码应为18位，当前输入为{len(code)}位。" + _RECHECK_HINT,)
+    return (_("统一社会信用代码应为18位，当前输入为%(n)s位。", n=len(code)) + str(_RECHECK_HINT),)
 
 
 def _charset_errors(code: str) -> tuple[str, ...]:
     bad = [(pos, ch) for pos, ch in enumerate(code, start=1) if ch not in USCC_CHARS]
     if not bad:
         return ()
-    listed = "、".join(f"第{pos}位“{ch}”" for pos, ch in bad)
-    message = f"统一社会信用代码含有不允许的字符：{listed}。只能使用数字0–9和大写字母"
-    message += "（字母I、O、S、V、Z从不使用）。"
-    if any(ch in FORBIDDEN_LETTERS for _, ch in bad):
-        message += "请检查是否把数字0、1、2、5误输为字母O、I、Z、S。"
-    return (message + _RECHECK_HINT,)
+    listed = _("、").join(_("第%(pos)s位“%(ch)s”", pos=pos, ch=ch) for pos, ch in bad)
+    message = _(
+        "统一社会信用代码含有不允许的字符：%(listed)s。只能使用数字0–9和大写字母"
+        "（字母I、O、S、V、Z从不使用）。",
+        listed=listed,
+    )
+    if any(ch in FORBIDDEN_LETTERS for _pos, ch in bad):
+        message += _("请检查是否把数字0、1、2、5误输为字母O、I、Z、S。")
+    return (message + str(_RECHECK_HINT),)
 
 
 def _check_char_errors(code: str) -> tuple[str, ...]:
@@ -131,7 +137,8 @@ def _check_char_errors(code: str) -> tuple[str, ...]:
         return ()
     if uscc_check_char(code[:17]) == code[17]:
         return ()
-    return (f"第18位校验码“{code[17]}”与前17位不匹配，代码很可能有录入错误。" + _RECHECK_HINT,)
+    message = _("第18位校验码“%(ch)s”与前17位不匹配，代码很可能有录入错误。", ch=code[17])
+    return (message + str(_RECHECK_HINT),)
 
 
 def _warnings(code: str) -> tuple[str, ...]:
@@ -142,9 +149,10 @@ def _org_code_warnings(code: str) -> tuple[str, ...]:
     org_code = code[8:17]
     if org_code_check_char(org_code[:8]) == org_code[8]:
         return ()
-    message = (
-        f"第9–17位组织机构代码“{org_code}”未通过GB 11714校验。"
-        "部分历史代码可能如此，如与证照一致可继续办理，否则请核对。"
+    message = _(
+        "第9–17位组织机构代码“%(code)s”未通过GB 11714校验。"
+        "部分历史代码可能如此，如与证照一致可继续办理，否则请核对。",
+        code=org_code,
     )
     return (message,)
 
@@ -153,7 +161,12 @@ def _registration_warnings(code: str) -> tuple[str, ...]:
     department, category = code[0], code[1]
     known = REGISTRATION_CATEGORIES.get(department)
     if known is None:
-        return (f"第1位登记管理部门代码“{department}”不在已知范围内，请核对。",)
+        return (_("第1位登记管理部门代码“%(d)s”不在已知范围内，请核对。", d=department),)
     if known and category not in known:
-        return (f"第2位机构类别“{category}”与登记管理部门“{department}”的已知组合不符，请核对。",)
+        message = _(
+            "第2位机构类别“%(c)s”与登记管理部门“%(d)s”的已知组合不符，请核对。",
+            c=category,
+            d=department,
+        )
+        return (message,)
     return ()

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -55,7 +56,10 @@ def store_stream(stream: BinaryIO, storage_dir: Path, max_bytes: int) -> tuple[s
                 size += len(chunk)
                 if size > max_bytes:
                     raise TooLargeError(
-                        f"文件超过 {max_bytes // (1024 * 1024)} MB 上限，请压缩后重新上传。"
+                        _(
+                            "文件超过 %(mb)s MB 上限，请压缩后重新上传。",
+                            mb=max_bytes // (1024 * 1024),
+                        )
                     )
                 digest.update(chunk)
                 out.write(chunk)
@@ -63,9 +67,9 @@ def store_stream(stream: BinaryIO, storage_dir: Path, max_bytes: int) -> tuple[s
             os.fsync(out.fileno())
         ctype = sniff(head)
         if size == 0:
-            raise InvalidInputError("文件为空。", {"file": ["文件为空，请重新选择。"]})
+            raise InvalidInputError(_("文件为空。"), {"file": [_("文件为空，请重新选择。")]})
         if ctype is None:
-            raise UnsupportedTypeError("仅支持 PDF、PNG、JPEG 格式的材料（按文件内容识别）。")
+            raise UnsupportedTypeError(_("仅支持 PDF、PNG、JPEG 格式的材料（按文件内容识别）。"))
         sha = digest.hexdigest()
         target = _path(storage_dir, sha)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -89,10 +93,12 @@ def add_attachment(
 ) -> Attachment:
     """Store an uploaded material on an instance the actor participates in."""
     if actor.role == Role.ENTERPRISE and instance.subject_id != actor.subject_id:
-        raise NotAllowedError("只能向本企业的办件上传材料。")
+        raise NotAllowedError(_("只能向本企业的办件上传材料。"))
     kind = (kind or "").strip()
     if not kind or len(kind) > 64:
-        raise InvalidInputError("请注明材料类型。", {"kind": ["请填写材料类型（64 字以内）。"]})
+        raise InvalidInputError(
+            _("请注明材料类型。"), {"kind": [_("请填写材料类型（64 字以内）。")]}
+        )
     sha, size, ctype = store_stream(stream, storage_dir, max_bytes)
     attachment = Attachment(
         instance_id=instance.id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,7 +18,7 @@ MAX_LENGTH = 2000
 
 def _require_view(session: Session, instance: ProcessInstance, actor: User) -> None:
     if not can_view_instance(session, actor, instance):
-        raise NotFoundError("流程实例不存在或您无权查看。")
+        raise NotFoundError(_("流程实例不存在或您无权查看。"))
 
 
 def add_comment(
@@ -31,10 +32,11 @@ def add_comment(
     _require_view(session, instance, actor)
     body = (body or "").strip()
     if not body:
-        raise InvalidInputError("请填写意见内容。", {"body": ["请填写意见内容。"]})
+        message = _("请填写意见内容。")
+        raise InvalidInputError(message, {"body": [message]})
     if len(body) > MAX_LENGTH:
         raise InvalidInputError(
-            "意见内容过长。", {"body": [f"意见内容请控制在 {MAX_LENGTH} 字以内。"]}
+            _("意见内容过长。"), {"body": [_("意见内容请控制在 %(n)s 字以内。", n=MAX_LENGTH)]}
         )
     visible = True if actor.role == Role.ENTERPRISE else bool(visible_to_applicant)
     comment = Comment(

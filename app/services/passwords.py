@@ -6,6 +6,7 @@ import re
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
 
 _hasher = PasswordHasher()
 # Verified against when the username does not exist, so timing does not reveal accounts.
@@ -45,9 +46,9 @@ def policy_errors(password: str, username: str = "") -> list[str]:
     """Chinese messages for each rule the password breaks (empty when it is acceptable)."""
     errors = []
     if len(password) < MIN_LENGTH:
-        errors.append(f"密码至少需要 {MIN_LENGTH} 个字符。")
+        errors.append(_("密码至少需要 %(n)s 个字符。", n=MIN_LENGTH))
     if not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
-        errors.append("密码需同时包含字母和数字。")
+        errors.append(_("密码需同时包含字母和数字。"))
     if username and username.lower() in password.lower():
-        errors.append("密码不能包含用户名。")
+        errors.append(_("密码不能包含用户名。"))
     return errors

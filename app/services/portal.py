@@ -11,6 +11,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,96 +36,96 @@ from app.services.errors import InvalidInputError, NotFoundError
 from app.services.objections import GROUND_LABELS, OBJECTABLE, STATUS_LABELS
 
 PROCESS_LABELS = {
-    "credit_repair": '信用修复"一件事"',
-    "notify_commit_approval": "告知承诺制审批",
-    "rongque_acceptance": "容缺受理",
-    "objection_handling": "信用信息异议",
-    "commitment_breach": "违诺处理",
+    "credit_repair": _l('信用修复"一件事"'),
+    "notify_commit_approval": _l("告知承诺制审批"),
+    "rongque_acceptance": _l("容缺受理"),
+    "objection_handling": _l("信用信息异议"),
+    "commitment_breach": _l("违诺处理"),
 }
 INSTANCE_STATUS_LABELS = {
-    "running": "办理中",
-    "completed": "已办结",
-    "suspended": "已暂停",
-    "terminated": "已终止",
-    "error": "处理受阻（工作人员正在处理）",
+    "running": _l("办理中"),
+    "completed": _l("已办结"),
+    "suspended": _l("已暂停"),
+    "terminated": _l("已终止"),
+    "error": _l("处理受阻（工作人员正在处理）"),
 }
-TASK_STATE_LABELS = {"ready": "进行中", "completed": "已完成", "cancelled": "已取消"}
+TASK_STATE_LABELS = {"ready": _l("进行中"), "completed": _l("已完成"), "cancelled": _l("已取消")}
 ACTION_LABELS = {
-    "instance.started": "提交申请",
-    "instance.incident": "处理出现异常，已通知工作人员",
-    "instance.retried": "工作人员重新处理",
-    "instance.resumed": "恢复办理",
-    "instance.suspended": "暂停办理",
-    "instance.terminated": "终止办理",
-    "instance.migrated": "流程版本升级",
-    "instance.timer_fired": "期限届满，自动处理",
-    "message.delivered": "收到外部消息",
-    "task.claimed": "工作人员领取了任务",
-    "task.unclaimed": "工作人员退回了任务",
-    "task.completed": "完成了一个环节",
-    "attachment.uploaded": "上传了材料",
-    "commitment.signed": "签署了承诺书",
-    "commitment.accepted": "承诺书已接收",
-    "commitment.status": "承诺履行状态变化",
-    "repair.eligibility": "审查修复条件",
-    "repair.submitted": "提交了修复申请材料",
-    "repair.decided": "作出修复决定",
-    "record.repaired": "信用记录已修复",
-    "objection.accepted": "异议已受理，记录标注为异议处理中",
-    "objection.refused": "异议不予受理",
-    "objection.forwarded": "异议已转交认定单位核实",
-    "objection.extended": "异议处理期限延长",
-    "objection.escalated": "异议升级由分管领导处理",
-    "objection.decided": "作出异议处理决定",
-    "notify_commit.decided": "作出审批决定",
-    "notify_commit.sampled": "核查抽取",
-    "notify_commit.outcome": "办理结果",
-    "notify_commit.approval_revoked": "撤销审批决定",
-    "rongque.outcome": "办理结果",
-    "rongque.supplement_invalid": "补正材料不符合要求",
-    "rongque.material_accepted": "容缺材料审核通过",
-    "rongque.material_returned": "容缺材料被退回补正",
-    "task.reassigned": "分管领导改派了任务",
-    "comment.added": "添加了意见",
-    "breach.case_opened": "违诺处理立案",
-    "breach.recorded": "违诺信息已记录",
-    "breach.dismissed": "不认定违诺",
-    "breach.loop_closed": "违诺处理结束",
+    "instance.started": _l("提交申请"),
+    "instance.incident": _l("处理出现异常，已通知工作人员"),
+    "instance.retried": _l("工作人员重新处理"),
+    "instance.resumed": _l("恢复办理"),
+    "instance.suspended": _l("暂停办理"),
+    "instance.terminated": _l("终止办理"),
+    "instance.migrated": _l("流程版本升级"),
+    "instance.timer_fired": _l("期限届满，自动处理"),
+    "message.delivered": _l("收到外部消息"),
+    "task.claimed": _l("工作人员领取了任务"),
+    "task.unclaimed": _l("工作人员退回了任务"),
+    "task.completed": _l("完成了一个环节"),
+    "attachment.uploaded": _l("上传了材料"),
+    "commitment.signed": _l("签署了承诺书"),
+    "commitment.accepted": _l("承诺书已接收"),
+    "commitment.status": _l("承诺履行状态变化"),
+    "repair.eligibility": _l("审查修复条件"),
+    "repair.submitted": _l("提交了修复申请材料"),
+    "repair.decided": _l("作出修复决定"),
+    "record.repaired": _l("信用记录已修复"),
+    "objection.accepted": _l("异议已受理，记录标注为异议处理中"),
+    "objection.refused": _l("异议不予受理"),
+    "objection.forwarded": _l("异议已转交认定单位核实"),
+    "objection.extended": _l("异议处理期限延长"),
+    "objection.escalated": _l("异议升级由分管领导处理"),
+    "objection.decided": _l("作出异议处理决定"),
+    "notify_commit.decided": _l("作出审批决定"),
+    "notify_commit.sampled": _l("核查抽取"),
+    "notify_commit.outcome": _l("办理结果"),
+    "notify_commit.approval_revoked": _l("撤销审批决定"),
+    "rongque.outcome": _l("办理结果"),
+    "rongque.supplement_invalid": _l("补正材料不符合要求"),
+    "rongque.material_accepted": _l("容缺材料审核通过"),
+    "rongque.material_returned": _l("容缺材料被退回补正"),
+    "task.reassigned": _l("分管领导改派了任务"),
+    "comment.added": _l("添加了意见"),
+    "breach.case_opened": _l("违诺处理立案"),
+    "breach.recorded": _l("违诺信息已记录"),
+    "breach.dismissed": _l("不认定违诺"),
+    "breach.loop_closed": _l("违诺处理结束"),
 }
 OUTCOME_LABELS = {
-    "refused": "不予受理",
-    "rejected": "不予受理",
-    "approved": "准予",
-    "approve": "准予",
-    "partially_approved": "部分准予",
-    "repaired": "已修复",
-    "fulfilled": "已按期补齐，办结",
-    "breached": "逾期未补齐（违诺）",
-    "withdrawn": "已撤回",
-    "correct": "更正",
-    "delete": "删除（停止公示）",
-    "uphold": "维持",
-    "unconfirmable": "无法确认",
-    "completed": "已办结",
-    "terminated_overdue": "容缺材料逾期未补齐，终止办理",
-    "ordinary_route": "不适用简化程序，请按一般程序办理",
-    "verification_waived": "准予（免予核查）",
-    "invalid": "申请信息有误，未予受理",
-    "duplicate": "重复申请，未予受理",
-    "dismissed": "不认定违诺",
-    "recorded": "已认定违诺并记录",
-    "partly_repaired": "部分准予修复",
-    "not_repaired": "不予修复",
+    "refused": _l("不予受理"),
+    "rejected": _l("不予受理"),
+    "approved": _l("准予"),
+    "approve": _l("准予"),
+    "partially_approved": _l("部分准予"),
+    "repaired": _l("已修复"),
+    "fulfilled": _l("已按期补齐，办结"),
+    "breached": _l("逾期未补齐（违诺）"),
+    "withdrawn": _l("已撤回"),
+    "correct": _l("更正"),
+    "delete": _l("删除（停止公示）"),
+    "uphold": _l("维持"),
+    "unconfirmable": _l("无法确认"),
+    "completed": _l("已办结"),
+    "terminated_overdue": _l("容缺材料逾期未补齐，终止办理"),
+    "ordinary_route": _l("不适用简化程序，请按一般程序办理"),
+    "verification_waived": _l("准予（免予核查）"),
+    "invalid": _l("申请信息有误，未予受理"),
+    "duplicate": _l("重复申请，未予受理"),
+    "dismissed": _l("不认定违诺"),
+    "recorded": _l("已认定违诺并记录"),
+    "partly_repaired": _l("部分准予修复"),
+    "not_repaired": _l("不予修复"),
 }
 DOCUMENT_LABELS = {
-    "repair_decision": "信用修复决定书",
-    "objection_notice": "异议处理结果告知书",
-    "approval_decision": "审批决定书",
-    "acceptance_notice": "受理通知书",
-    "notify_commit_decision": "告知承诺审批决定书",
-    "rongque_notice": "容缺受理通知书",
-    "objection_result": "异议处理结果告知书",
-    "breach_notice": "违诺认定告知书",
+    "repair_decision": _l("信用修复决定书"),
+    "objection_notice": _l("异议处理结果告知书"),
+    "approval_decision": _l("审批决定书"),
+    "acceptance_notice": _l("受理通知书"),
+    "notify_commit_decision": _l("告知承诺审批决定书"),
+    "rongque_notice": _l("容缺受理通知书"),
+    "objection_result": _l("异议处理结果告知书"),
+    "breach_notice": _l("违诺认定告知书"),
 }
 SYSTEM_NAMES = {"system", "SYSTEM", "engine"}
 
@@ -165,37 +167,50 @@ class RecordRow:
 
 
 def _status_label(status: str) -> str:
-    return STATUS_LABELS.get(status, status)  # type: ignore[call-overload, no-any-return]
+    return _(STATUS_LABELS.get(status, status))  # type: ignore[call-overload]
 
 
 def repair_action(record: CreditRecord, on: date, held: dict[int, int]) -> Action:
     """May the subject apply to repair `record` on `on`? With the reason (rule and date) if not."""
-    rule = f"（依据 {record.rule_set}）" if record.rule_set else ""
+    rule = _("（依据 %(rule)s）", rule=record.rule_set) if record.rule_set else ""
     if record.id in held:
         return Action(
-            False, f"已在申请 #{held[record.id]} 中申请修复，请等待处理结果。", held[record.id]
+            False,
+            _("已在申请 #%(id)s 中申请修复，请等待处理结果。", id=held[record.id]),
+            held[record.id],
         )
     if record.status != RecordStatus.PUBLISHED:
-        return Action(False, f"记录当前状态为“{_status_label(record.status)}”，不能申请信用修复。")
+        label = _status_label(record.status)
+        return Action(False, _("记录当前状态为“%(label)s”，不能申请信用修复。", label=label))
     if not record.repairable:
-        return Action(False, f"该类记录不适用信用修复{rule}，公示期满后自动停止公示。")
+        return Action(
+            False, _("该类记录不适用信用修复%(rule)s，公示期满后自动停止公示。", rule=rule)
+        )
     if record.repairable_from is None:
-        return Action(False, f"尚未确定可申请修复的日期{rule}，请联系认定单位。")
+        return Action(False, _("尚未确定可申请修复的日期%(rule)s，请联系认定单位。", rule=rule))
     if not record.is_repairable_on(on):
         return Action(
             False,
-            f"最短公示期尚未届满{rule}：自 {record.repairable_from.isoformat()} 起可申请修复"
-            f"（今天是 {on.isoformat()}）。",
+            _(
+                "最短公示期尚未届满%(rule)s：自 %(from)s 起可申请修复（今天是 %(today)s）。",
+                rule=rule,
+                **{"from": record.repairable_from.isoformat()},
+                today=on.isoformat(),
+            ),
         )
     return Action(True)
 
 
 def object_action(record: CreditRecord) -> Action:
     if record.status == RecordStatus.UNDER_OBJECTION:
-        return Action(False, "该记录已有异议正在处理（异议处理中），请等待处理结果。")
+        return Action(False, _("该记录已有异议正在处理（异议处理中），请等待处理结果。"))
     if record.status not in OBJECTABLE:
         return Action(
-            False, f"记录当前状态为“{_status_label(record.status)}”，已不再公示，无需提出异议。"
+            False,
+            _(
+                "记录当前状态为“%(label)s”，已不再公示，无需提出异议。",
+                label=_status_label(record.status),
+            ),
         )
     return Action(True)
 
@@ -368,14 +383,16 @@ def expected_now(
     instance: ProcessInstance, my_tasks: list[HumanTask], outcome: dict[str, str] | None
 ) -> str:
     if my_tasks:
-        return "请办理：" + "、".join(t.name for t in my_tasks)
+        return _("请办理：") + _("、").join(t.name for t in my_tasks)
     if instance.status == "running":
-        return "无需操作，等待工作人员处理。"
+        return _("无需操作，等待工作人员处理。")
     if instance.status == "error":
-        return "无需操作，工作人员正在排查处理中的问题。"
+        return _("无需操作，工作人员正在排查处理中的问题。")
     if outcome and outcome["reason"]:
-        return f"已办结（{outcome['label']}）：{outcome['reason']}"
-    return "无需操作。"
+        return _(
+            "已办结（%(label)s）：%(reason)s", label=outcome["label"], reason=outcome["reason"]
+        )
+    return _("无需操作。")
 
 
 def applications(session: Session, actor: User) -> list[dict[str, Any]]:

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
+
 ATTACHMENT_FORMAT = "attachment-id"
 TEXTAREA_MIN_LENGTH = 500  # strings allowed this long or longer get a textarea
 CONFIRM_MESSAGE = "请勾选确认。"
@@ -309,13 +311,13 @@ def _parse_scalar(kind: str, name: str, form: Any, parsed: Parsed) -> tuple[bool
         try:
             return True, int(text)
         except ValueError:
-            parsed.errors.setdefault(name, []).append("请输入整数。")
+            parsed.errors.setdefault(name, []).append(_("请输入整数。"))
             return False, None
     if kind == "number":
         try:
             number = float(text)
         except ValueError:
-            parsed.errors.setdefault(name, []).append("请输入数字。")
+            parsed.errors.setdefault(name, []).append(_("请输入数字。"))
             return False, None
         return True, int(number) if number.is_integer() and "." not in text else number
     return True, text

@@ -22,7 +22,11 @@ def _repairable_record(api: Any) -> int:
 
     today = date.today().isoformat()
     items = api.get(f"/subjects/{CHENGXI}/records", "ent_chengxi")["items"]
-    ids = [r["id"] for r in items if r["repairable"] and r["repairable_from"] <= today]
+    ids = [
+        r["id"]
+        for r in items
+        if r["status"] == "published" and r["repairable"] and r["repairable_from"] <= today
+    ]
     assert ids, items
     return int(ids[0])
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -111,9 +112,9 @@ def verify(session: Session, serial: str) -> dict[str, Any]:
         "found": True,
         "serial": document.serial,
         "kind": document.kind,
-        "title": title_of(document.kind),
+        "title": _(title_of(document.kind)),
         "status": document.status,
-        "status_label": STATUS_LABELS.get(document.status, document.status),
+        "status_label": _(STATUS_LABELS.get(document.status, document.status)),
         "issued_at": document.issued_at.isoformat(),
         "issued_on": _local_date(document.issued_at),
         "department_name": (document.context or {}).get("department_name") or "",
@@ -171,10 +172,10 @@ def for_instance(session: Session, instance_id: int) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = [
         {
             "kind": d.kind,
-            "title": title_of(d.kind),
+            "title": _(title_of(d.kind)),
             "serial": d.serial,
             "status": d.status,
-            "status_label": STATUS_LABELS.get(d.status, d.status),
+            "status_label": _(STATUS_LABELS.get(d.status, d.status)),
             "url": download_url(d.serial),
             "verify_url": f"/verify/{serial_path(d.serial)}",
         }
@@ -190,10 +191,10 @@ def for_instance(session: Session, instance_id: int) -> list[dict[str, Any]]:
     rows += [
         {
             "kind": e.name,
-            "title": title_of(e.name),
+            "title": _(title_of(e.name)),
             "serial": None,
             "status": "preparing",
-            "status_label": STATUS_LABELS["preparing"],
+            "status_label": _(STATUS_LABELS.get("preparing", "")),
             "url": None,
             "verify_url": None,
         }

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.engine import clock
+from app.i18n import N_
 from app.models import (
     DocumentCounter,
     DocumentStatus,
@@ -36,20 +37,20 @@ QrMaker = Callable[[str], str]
 
 
 KINDS: dict[str, tuple[str, str]] = {
-    "commitment": ("信用承诺书", "信承"),
-    "rongque_notice": ("容缺受理通知书", "容缺"),
-    "notify_commit_decision": ("告知承诺审批决定书", "告承决"),
-    "repair_decision": ("信用修复决定书", "信修决"),
-    "objection_result": ("异议处理结果告知书", "异议告"),
-    "breach_notice": ("违诺认定告知书", "违诺告"),
+    "commitment": (N_("信用承诺书"), "信承"),
+    "rongque_notice": (N_("容缺受理通知书"), "容缺"),
+    "notify_commit_decision": (N_("告知承诺审批决定书"), "告承决"),
+    "repair_decision": (N_("信用修复决定书"), "信修决"),
+    "objection_result": (N_("异议处理结果告知书"), "异议告"),
+    "breach_notice": (N_("违诺认定告知书"), "违诺告"),
 }
 
 
 STATUS_LABELS = {
-    DocumentStatus.VALID.value: "有效",
-    DocumentStatus.REVOKED.value: "已撤销",
-    DocumentStatus.SUPERSEDED.value: "已被新文书替代",
-    "preparing": "正在制作",
+    DocumentStatus.VALID.value: N_("有效"),
+    DocumentStatus.REVOKED.value: N_("已撤销"),
+    DocumentStatus.SUPERSEDED.value: N_("已被新文书替代"),
+    "preparing": N_("正在制作"),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth import role_required
@@ -20,7 +21,7 @@ def _actor():  # type: ignore[no-untyped-def]
 
 
 def _started(instance: ProcessInstance) -> Response:
-    flash("申请已提交。", "success")
+    flash(_("申请已提交。"), "success")
     return redirect(url_for("enterprise.application", instance_id=instance.id))  # type: ignore[return-value]
 
 

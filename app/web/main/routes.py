@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from app.auth import role_required
 from app.extensions import db
 from app.models import CreditRecord, Matter, Role, Subject, User
-from app.services import subjects
+from app.services import audit, subjects
 from app.services.calendar import get_calendar
 from app.web.main import bp
 
@@ -88,8 +88,17 @@ def set_language(code: str) -> Response:
     """Switch the interface language (zh_CN or en) and remember it."""
     if code in current_app.config["BABEL_SUPPORTED_LOCALES"]:
         session["lang"] = code
-        if current_user.is_authenticated:
+        if current_user.is_authenticated and current_user.locale != code:
+            previous = current_user.locale
             current_user.locale = code
+            audit.record(
+                db.session,
+                "user.locale_changed",
+                actor=current_user._get_current_object(),
+                object_type="user",
+                object_id=str(current_user.id),
+                details={"from": previous, "to": code},
+            )
             db.session.commit()
     target = request.form.get("next", "")
     return redirect(target if target.startswith("/") and not target.startswith("//") else "/")

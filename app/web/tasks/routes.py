@@ -25,8 +25,6 @@ from app.services.uow import transaction
 from app.web import schema_form
 from app.web.tasks import bp
 
-LIMITS = "PDF/PNG/JPEG，不超过 {mb} MB"
-
 
 def _actor() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
@@ -77,7 +75,7 @@ def _form_context(
         "fields": fields,
         "form_errors": errors.get("_form", []),
         "has_errors": bool(errors),
-        "limits": LIMITS.format(mb=mb),
+        "limits": _("PDF/PNG/JPEG，不超过 %(mb)s MB", mb=mb),
         "can_act": _can_act(task, _actor()),
     }
 
