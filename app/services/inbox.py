@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from app.engine import clock
 from app.models import (
@@ -173,12 +173,21 @@ def urgency(
     """ "overdue" past the deadline; "due_soon" when due by the end of the next working day."""
     if due_at is None:
         return None
+    return _urgency(due_at, now, _due_soon_before(session, now, tz))
+
+
+def _due_soon_before(session: Session, now: datetime, tz: tzinfo) -> datetime:
+    """The end of the next working day: tasks due before it are "due_soon"."""
+    next_workday = get_calendar(session).add_working_days(now.astimezone(tz).date(), 1)
+    return _local_midnight(next_workday + timedelta(days=1), tz)
+
+
+def _urgency(due_at: datetime | None, now: datetime, soon_before: datetime) -> str | None:
+    if due_at is None:
+        return None
     if due_at < now:
         return "overdue"
-    next_workday = get_calendar(session).add_working_days(now.astimezone(tz).date(), 1)
-    if due_at < _local_midnight(next_workday + timedelta(days=1), tz):
-        return "due_soon"
-    return None
+    return "due_soon" if due_at < soon_before else None
 
 
 def inbox_page(
@@ -217,12 +226,22 @@ def inbox_page(
 
 
 def _rows(session: Session, tasks: list[HumanTask], now: datetime, tz: tzinfo) -> list[InboxRow]:
+    # The engine state (tens of KB per instance) and the deployed bundle are not shown here.
     instances = {
         i.id: i
         for i in session.scalars(
-            select(ProcessInstance).where(ProcessInstance.id.in_({t.instance_id for t in tasks}))
+            select(ProcessInstance)
+            .options(defer(ProcessInstance.state))
+            .where(ProcessInstance.id.in_({t.instance_id for t in tasks}))
         )
     }
+    process_names = dict(
+        session.execute(
+            select(ProcessVersion.id, ProcessVersion.name).where(
+                ProcessVersion.id.in_({i.version_id for i in instances.values()})
+            )
+        ).all()
+    )
     subject_ids = {i.subject_id for i in instances.values() if i.subject_id}
     subjects = {
         s.id: s for s in session.scalars(select(Subject).where(Subject.id.in_(subject_ids)))
@@ -231,6 +250,7 @@ def _rows(session: Session, tasks: list[HumanTask], now: datetime, tz: tzinfo) -
     names = dict(
         session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all()
     )
+    soon_before = _due_soon_before(session, now, tz)  # one calendar read per page, not per row
     rows = []
     for task in tasks:
         instance = instances[task.instance_id]
@@ -239,8 +259,8 @@ def _rows(session: Session, tasks: list[HumanTask], now: datetime, tz: tzinfo) -
                 task=task,
                 instance=instance,
                 subject=subjects.get(instance.subject_id) if instance.subject_id else None,
-                process_name=instance.version.name,
-                urgency=urgency(session, task.due_at, now, tz) if task.state == "ready" else None,
+                process_name=process_names[instance.version_id],
+                urgency=_urgency(task.due_at, now, soon_before) if task.state == "ready" else None,
                 assignee_name=names.get(task.assignee_id) if task.assignee_id else None,
             )
         )
