@@ -62,7 +62,20 @@ def _set_headers(response: Response) -> Response:
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", HSTS)
+    if response.mimetype == "text/html" and _signed_in():
+        # A signed-in page (records, cases, decisions) must not stay in shared caches or be
+        # shown again from the back button after sign-out.
+        headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def _signed_in() -> bool:
+    from flask_login import current_user
+
+    try:
+        return bool(current_user and current_user.is_authenticated)
+    except Exception:  # noqa: BLE001 - e.g. the database is down while drawing an error page
+        return False
 
 
 def _enforce_session_lifetime() -> None:

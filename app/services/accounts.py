@@ -196,12 +196,20 @@ def issue_token(
     return raw, token
 
 
+# last_used_at of API tokens is recorded at this resolution (see user_for_token).
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
 def user_for_token(session: Session, raw: str, now: datetime | None = None) -> User | None:
     """The active user behind a valid, unexpired, unrevoked token."""
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(raw)))
     if token is None or not token.is_valid(now or utcnow()) or not token.user.active:
         return None
-    token.last_used_at = now or utcnow()
+    instant = now or utcnow()
+    # Recorded at most once a minute: an UPDATE of the token row on every call would add a
+    # write (and a row lock) to every API request of an integration.
+    if token.last_used_at is None or instant - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = instant
     return token.user
 
 

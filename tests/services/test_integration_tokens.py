@@ -135,3 +135,20 @@ def test_bad_input_names_each_field(seeded: Session, values: dict, fields: set[s
         integration_tokens.create(seeded, _user(seeded, "admin"), **values)
     assert set(caught.value.fields) == fields
     assert seeded.scalar(select(ApiToken).where(ApiToken.kind == "integration")) is None
+
+
+def test_last_use_is_recorded_once_a_minute_not_on_every_call(seeded: Session) -> None:
+    admin = _user(seeded, "admin")
+    now = utcnow()
+    raw, token = integration_tokens.create(
+        seeded, admin, name="公示系统", scopes=["read"], expires_in_days="30", now=now
+    )
+    seeded.commit()
+    assert accounts.user_for_token(seeded, raw, now=now) == admin
+    assert seeded.get(ApiToken, token.id).last_used_at == now
+    soon = now + timedelta(seconds=30)
+    assert accounts.user_for_token(seeded, raw, now=soon) == admin
+    assert seeded.get(ApiToken, token.id).last_used_at == now  # no write within the minute
+    later = now + timedelta(minutes=2)
+    assert accounts.user_for_token(seeded, raw, now=later) == admin
+    assert seeded.get(ApiToken, token.id).last_used_at == later

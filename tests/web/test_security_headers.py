@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app import security
+from tests.conftest import login
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -35,6 +36,13 @@ def test_pages_carry_the_policy_and_frame_denial(client: FlaskClient, seeded: Se
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "same-origin"
     assert "Strict-Transport-Security" not in headers  # plain http: no HSTS
+
+
+def test_signed_in_pages_are_not_stored_by_caches(client: FlaskClient, seeded: Session) -> None:
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
+    login(client, "ent_chengxi")
+    page = client.get("/enterprise/records")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
 
 
 def test_every_kind_of_response_has_the_headers(client: FlaskClient, seeded: Session) -> None:
