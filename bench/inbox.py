@@ -84,7 +84,7 @@ INDEX_CANDIDATES = [
     # The "done" tab's count (completed_by_id = me) is a sequential scan without it.
     (
         "ix_human_task_done",
-        "CREATE INDEX ix_human_task_done ON human_task (completed_by_id, state)",
+        "CREATE INDEX IF NOT EXISTS ix_human_task_done ON human_task (completed_by_id, state)",
     ),
 ]
 

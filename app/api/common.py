@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import g, request
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import User
@@ -28,15 +29,17 @@ def token_required(*roles: str) -> Callable[[F], F]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             header = request.headers.get("Authorization", "")
-            scheme, _, raw = header.partition(" ")
+            scheme, _sep, raw = header.partition(" ")
             if scheme.lower() != "bearer" or not raw.strip():
-                raise UnauthorizedError("缺少访问令牌：请在 Authorization 头中携带 Bearer 令牌。")
+                raise UnauthorizedError(
+                    _("缺少访问令牌：请在 Authorization 头中携带 Bearer 令牌。")
+                )
             user = user_for_token(db.session, raw.strip())
             if user is None:
-                raise UnauthorizedError("访问令牌无效、已过期或已撤销，请重新获取。")
+                raise UnauthorizedError(_("访问令牌无效、已过期或已撤销，请重新获取。"))
             db.session.commit()  # last_used_at
             if roles and user.role not in roles:
-                raise NotAllowedError("当前账号无权调用此接口。")
+                raise NotAllowedError(_("当前账号无权调用此接口。"))
             g.api_user = user
             return view(*args, **kwargs)
 
@@ -53,16 +56,16 @@ def json_body() -> dict[str, Any]:
     """The request's JSON object, or a 400 that says what is wrong."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ServiceError("请求体必须是 JSON 对象（Content-Type: application/json）。")
+        raise ServiceError(_("请求体必须是 JSON 对象（Content-Type: application/json）。"))
     return data
 
 
 def require_str(data: dict[str, Any], *names: str) -> dict[str, str]:
     fields = {
-        n: ["必填，且须为字符串。"]
+        n: [_("必填，且须为字符串。")]
         for n in names
         if not isinstance(data.get(n), str) or not data[n]
     }
     if fields:
-        raise InvalidInputError("请求字段校验失败。", fields)
+        raise InvalidInputError(_("请求字段校验失败。"), fields)
     return {n: data[n] for n in names}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
@@ -23,19 +24,19 @@ MAX_MESSAGE_ID = 64  # kept as the audit entry's object id
 
 def _validated(body: dict[str, Any]) -> dict[str, Any]:
     fields = {
-        k: ["必填，且须为字符串。"]
+        k: [_("必填，且须为字符串。")]
         for k in ("name", "message_id")
         if not isinstance(body.get(k), str) or not body[k].strip()
     }
     if "name" not in fields and len(body["name"]) > MAX_NAME:
-        fields["name"] = [f"不超过 {MAX_NAME} 个字符。"]
+        fields["name"] = [_("不超过 %(max)s 个字符。", max=MAX_NAME)]
     if "message_id" not in fields and len(body["message_id"]) > MAX_MESSAGE_ID:
-        fields["message_id"] = [f"不超过 {MAX_MESSAGE_ID} 个字符。"]
+        fields["message_id"] = [_("不超过 %(max)s 个字符。", max=MAX_MESSAGE_ID)]
     for key in ("correlation", "payload"):
         if body.get(key) is not None and not isinstance(body[key], dict):
-            fields[key] = ["须为 JSON 对象。"]
+            fields[key] = [_("须为 JSON 对象。")]
     if fields:
-        raise InvalidInputError("消息字段校验失败。", fields)
+        raise InvalidInputError(_("消息字段校验失败。"), fields)
     return {
         "name": body["name"],
         "correlation": body.get("correlation") or {},
@@ -54,7 +55,7 @@ def post_message() -> tuple[Response, int]:
     """
     actor = api_user()
     if not is_integration() and actor.role not in (Role.APPROVER, Role.ADMIN):
-        raise NotAllowedError("只有审批人或持有 messages:send 权限的集成令牌可以发送消息。")
+        raise NotAllowedError(_("只有审批人或持有 messages:send 权限的集成令牌可以发送消息。"))
     message = _validated(json_body())
     try:
         with transaction() as session:

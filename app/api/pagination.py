@@ -13,16 +13,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, request
+from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from app.i18n import N_
 from app.services.errors import InvalidInputError
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 100
 # Bounded so that the offset fits a database integer (a huge page was a 500 once).
 MAX_PAGE = 1_000_000
-MOMENT_HINT = "须为 ISO 8601 日期或时间，如 2026-11-20 或 2026-11-20T09:00:00+08:00。"
+MOMENT_HINT = N_("须为 ISO 8601 日期或时间，如 2026-11-20 或 2026-11-20T09:00:00+08:00。")
 
 
 def _int_arg(name: str, default: int, high: int, errors: dict[str, list[str]]) -> int:
@@ -31,7 +33,7 @@ def _int_arg(name: str, default: int, high: int, errors: dict[str, list[str]]) -
         return default
     text = raw.strip()
     if not text.isascii() or not text.isdigit() or len(text) > 9 or not 1 <= int(text) <= high:
-        errors[name] = [f"须为 1 至 {high} 之间的整数。"]
+        errors[name] = [_("须为 1 至 %(high)s 之间的整数。", high=high)]
         return default
     return int(text)
 
@@ -42,7 +44,7 @@ def page_args() -> tuple[int, int]:
     page = _int_arg("page", 1, MAX_PAGE, errors)
     per_page = _int_arg("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE, errors)
     if errors:
-        raise InvalidInputError("分页参数无效。", errors)
+        raise InvalidInputError(_("分页参数无效。"), errors)
     return page, per_page
 
 
@@ -73,7 +75,7 @@ class Filters:
         if raw is None or raw == "":
             return None
         if len(raw) > max_length:
-            self.errors[name] = [f"不超过 {max_length} 个字符。"]
+            self.errors[name] = [_("不超过 %(max)s 个字符。", max=max_length)]
             return None
         return raw
 
@@ -83,7 +85,7 @@ class Filters:
             return default
         options = list(allowed)
         if raw not in options:
-            self.errors[name] = ["取值须为：" + " / ".join(options) + "。"]
+            self.errors[name] = [_("取值须为：%(options)s。", options=" / ".join(options))]
             return default
         return raw
 
@@ -108,7 +110,7 @@ class Filters:
                 value = value.replace(tzinfo=local)
             return value.astimezone(UTC)
         except (ValueError, OverflowError):
-            self.errors[name] = [MOMENT_HINT]
+            self.errors[name] = [_(MOMENT_HINT)]
             return None
 
     def done(self) -> None:
@@ -118,4 +120,4 @@ class Filters:
         except InvalidInputError as exc:
             self.errors.update(exc.fields)
         if self.errors:
-            raise InvalidInputError("查询参数无效。", self.errors)
+            raise InvalidInputError(_("查询参数无效。"), self.errors)

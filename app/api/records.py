@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.api import bp
@@ -35,22 +36,26 @@ def import_records() -> tuple[Response, int]:
     Every row is answered; rejected rows carry per-field errors and do not stop the others.
     """
     if not is_integration() and api_user().role != Role.ADMIN:
-        raise NotAllowedError("只有管理员或持有 records:import 权限的集成令牌可以导入信用记录。")
+        raise NotAllowedError(_("只有管理员或持有 records:import 权限的集成令牌可以导入信用记录。"))
     if not request.is_json:
-        raise UnsupportedTypeError("请求体须为 JSON（Content-Type: application/json）。")
+        raise UnsupportedTypeError(_("请求体须为 JSON（Content-Type: application/json）。"))
     try:
         body = json.loads(request.get_data(cache=False) or b"")
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise ServiceError("请求体不是合法的 JSON。") from exc
+        raise ServiceError(_("请求体不是合法的 JSON。")) from exc
     rows = body.get("records") if isinstance(body, dict) else None
     if not isinstance(rows, list) or not rows:
         raise InvalidInputError(
-            '请求体须为 {"records": [...]}。',
-            {"records": [f"必填，须为 1 至 {record_import.MAX_ROWS} 条记录的数组。"]},
+            _('请求体须为 {"records": [...]}。'),
+            {"records": [_("必填，须为 1 至 %(max)s 条记录的数组。", max=record_import.MAX_ROWS)]},
         )
     if len(rows) > record_import.MAX_ROWS:
         raise TooLargeError(
-            f"一次最多导入 {record_import.MAX_ROWS} 条记录（本次 {len(rows)} 条），请分批报送。",
+            _(
+                "一次最多导入 %(max)s 条记录（本次 %(rows)s 条），请分批报送。",
+                max=record_import.MAX_ROWS,
+                rows=len(rows),
+            ),
             details={"max_rows": record_import.MAX_ROWS, "rows": len(rows)},
         )
     with transaction() as session:

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -69,10 +70,10 @@ def sign(
     signer_name = (signer_name or "").strip()
     if not signer_name or len(signer_name) > 64:
         raise InvalidInputError(
-            "请填写签署人姓名。", {"signer_name": ["请填写签署人姓名（64 字以内）。"]}
+            _("请填写签署人姓名。"), {"signer_name": [_("请填写签署人姓名（64 字以内）。")]}
         )
     if not text.strip():
-        raise InvalidInputError("承诺书内容为空。", {"text": ["承诺书内容为空。"]})
+        raise InvalidInputError(_("承诺书内容为空。"), {"text": [_("承诺书内容为空。")]})
     commitment = Commitment(
         kind=kind,
         subject_id=subject.id,
@@ -113,16 +114,16 @@ def set_status(
 ) -> Commitment:
     """Close or reopen a commitment (fulfilled, fulfilled late, breached, withdrawn, repaired)."""
     if status not in {s.value for s in CommitmentStatus}:
-        raise InvalidInputError("承诺状态无效。", {"status": [status]})
+        raise InvalidInputError(_("承诺状态无效。"), {"status": [status]})
     commitment = session.get(Commitment, commitment_id)
     if commitment is None:
-        raise NotFoundError("承诺不存在。")
+        raise NotFoundError(_("承诺不存在。"))
     if commitment.status == status:
         return commitment
     if commitment.status in (CommitmentStatus.WITHDRAWN,) or (
         commitment.status == CommitmentStatus.REPAIRED
     ):
-        raise ConflictError(f"承诺已是 {commitment.status} 状态，不能再变更。")
+        raise ConflictError(_("承诺已是 %(status)s 状态，不能再变更。", status=commitment.status))
     previous = commitment.status
     commitment.status = status
     commitment.closed_on = on if status != CommitmentStatus.OPEN else None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,7 @@ class BundleInvalidError(InvalidInputError):
     """A bundle with problems; `problems` lists {file, line, element_id, message, …}."""
 
     def __init__(self, problems: list[dict[str, Any]]) -> None:
-        super().__init__("流程文件未通过校验，请按问题列表修改后重新发布。")
+        super().__init__(_("流程文件未通过校验，请按问题列表修改后重新发布。"))
         self.problems = problems
         self.details = {"errors": problems}
 
@@ -55,7 +56,7 @@ def check_bundle(files: Mapping[str, bytes]) -> BundleCheck:
 def read_bundle_dir(path: Path) -> dict[str, bytes]:
     """The .bpmn, .dmn and form .json files of a directory (not recursive)."""
     if not path.is_dir():
-        raise NotFoundError(f"目录不存在：{path}")
+        raise NotFoundError(_("目录不存在：%(path)s", path=path))
     return {
         p.name: p.read_bytes()
         for p in sorted(path.iterdir())
@@ -236,7 +237,7 @@ def get_version(session: Session, key: str, version: int | None = None) -> Proce
             )
         )
     if found is None:
-        raise NotFoundError(f"流程 {key} 未发布。")
+        raise NotFoundError(_("流程 %(key)s 未发布。", key=key))
     return found
 
 

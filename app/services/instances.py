@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -32,7 +33,7 @@ RESERVED_KEYS = frozenset({"instance_id", "subject_uscc", "started_by", *HELPER_
 def check_start_data(data: Any) -> dict[str, Any]:
     """Start data is an object whose keys are plain names that shadow nothing of the engine."""
     if not isinstance(data, dict):
-        raise InvalidInputError("data 必须是对象。", {"data": ["data 必须是对象。"]})
+        raise InvalidInputError(_("data 必须是对象。"), {"data": [_("data 必须是对象。")]})
     bad = sorted(
         str(k)
         for k in data
@@ -40,7 +41,8 @@ def check_start_data(data: Any) -> dict[str, Any]:
     )
     if bad:
         raise InvalidInputError(
-            "data 含有保留或无效的字段名。", {k: ["保留或无效的字段名，请改名。"] for k in bad}
+            _("data 含有保留或无效的字段名。"),
+            {k: [_("保留或无效的字段名，请改名。")] for k in bad},
         )
     return data
 
@@ -59,7 +61,7 @@ def start_instance(
     if actor.role == Role.ENTERPRISE:
         subject = actor.subject
     elif actor.role not in (Role.APPROVER, Role.ADMIN):
-        raise NotAllowedError("当前账号不能发起流程。")
+        raise NotAllowedError(_("当前账号不能发起流程。"))
     extra = {"subject_uscc": subject.uscc if subject else None, "started_by": actor.username}
     department = department_id if department_id is not None else actor.department_id
     return _launch(session, process_key, data, extra, subject, department, actor, "user")
@@ -171,7 +173,7 @@ def can_view_instance(session: Session, actor: User, instance: ProcessInstance) 
 def get_instance(session: Session, instance_id: int, actor: User) -> ProcessInstance:
     instance = session.get(ProcessInstance, instance_id)
     if instance is None or not can_view_instance(session, actor, instance):
-        raise NotFoundError("流程实例不存在或您无权查看。")
+        raise NotFoundError(_("流程实例不存在或您无权查看。"))
     return instance
 
 

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.i18n import N_
 from app.models import ApiToken, Role, User
 from app.models.base import utcnow
 from app.services import audit
@@ -23,9 +25,9 @@ from app.services.errors import InvalidInputError, NotAllowedError, NotFoundErro
 
 KIND = "integration"
 SCOPES: dict[str, str] = {
-    "records:import": "导入信用记录（POST /api/v1/records）",
-    "messages:send": "向流程发送消息（POST /api/v1/messages）",
-    "read": "只读查询（流程定义、文书核验、主体信用记录）",
+    "records:import": N_("导入信用记录（POST /api/v1/records）"),
+    "messages:send": N_("向流程发送消息（POST /api/v1/messages）"),
+    "read": N_("只读查询（流程定义、文书核验、主体信用记录）"),
 }
 EXPIRY_DAYS = (30, 90, 180, 365)
 MAX_EXPIRY_DAYS = 730
@@ -40,29 +42,29 @@ class TokenView:
 
 def _require_admin(actor: User) -> None:
     if actor.role != Role.ADMIN.value:
-        raise NotAllowedError("只有系统管理员可以管理集成令牌。")
+        raise NotAllowedError(_("只有系统管理员可以管理集成令牌。"))
 
 
 def _clean(name: Any, scopes: Any, expires_in_days: Any) -> tuple[str, list[str], int]:
     fields: dict[str, list[str]] = {}
     name = str(name or "").strip()
     if not name:
-        fields["name"] = ["请填写令牌名称（例如对接的平台）。"]
+        fields["name"] = [_("请填写令牌名称（例如对接的平台）。")]
     elif len(name) > 128:
-        fields["name"] = ["名称最多 128 个字符。"]
+        fields["name"] = [_("名称最多 128 个字符。")]
     scope_list = [str(s) for s in (scopes or [])]
     if not scope_list:
-        fields["scopes"] = ["请至少选择一项权限范围。"]
+        fields["scopes"] = [_("请至少选择一项权限范围。")]
     elif unknown := [s for s in scope_list if s not in SCOPES]:
-        fields["scopes"] = [f"未知权限范围：{'、'.join(unknown)}"]
+        fields["scopes"] = [_("未知权限范围：%(scopes)s", scopes="、".join(unknown))]
     try:
         days = int(str(expires_in_days).strip())
     except (TypeError, ValueError):
         days = 0
     if not 1 <= days <= MAX_EXPIRY_DAYS:
-        fields["expires_in_days"] = [f"有效期须为 1–{MAX_EXPIRY_DAYS} 天。"]
+        fields["expires_in_days"] = [_("有效期须为 1–%(max_days)s 天。", max_days=MAX_EXPIRY_DAYS)]
     if fields:
-        raise InvalidInputError("集成令牌设置未通过校验。", fields)
+        raise InvalidInputError(_("集成令牌设置未通过校验。"), fields)
     return name, list(dict.fromkeys(scope_list)), days
 
 
@@ -108,10 +110,10 @@ def create(
 
 def status_of(token: ApiToken, now: datetime) -> tuple[str, str]:
     if token.revoked_at is not None:
-        return "revoked", "已吊销"
+        return "revoked", N_("已吊销")
     if token.expires_at <= now:
-        return "expired", "已过期"
-    return "active", "有效"
+        return "expired", N_("已过期")
+    return "active", N_("有效")
 
 
 def list_tokens(session: Session, *, now: datetime | None = None) -> list[TokenView]:
@@ -130,7 +132,7 @@ def revoke(
     _require_admin(actor)
     token = session.get(ApiToken, token_id)
     if token is None or token.kind != KIND:
-        raise NotFoundError("集成令牌不存在。")
+        raise NotFoundError(_("集成令牌不存在。"))
     if token.revoked_at is None:
         token.revoked_at = now or utcnow()
         audit.record(

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from app.engine import runner
@@ -31,7 +32,7 @@ MIGRATABLE = (InstanceStatus.RUNNING.value, InstanceStatus.SUSPENDED.value)
 
 def _authorize(actor: User) -> None:
     if not can_manage_processes(actor):
-        raise NotAllowedError("只有流程管理员或系统管理员可以迁移流程实例。")
+        raise NotAllowedError(_("只有流程管理员或系统管理员可以迁移流程实例。"))
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,11 @@ def _target(session: Session, instance: ProcessInstance, target: int | None) -> 
 def _status_reasons(instance: ProcessInstance, target: ProcessVersion) -> list[str]:
     reasons = []
     if instance.status not in MIGRATABLE:
-        reasons.append(f"只有运行中或已挂起的实例可以迁移（当前：{instance.status}）")
+        reasons.append(
+            _("只有运行中或已挂起的实例可以迁移（当前：%(status)s）", status=instance.status)
+        )
     if instance.version_id == target.id:
-        reasons.append(f"实例已在版本 {target.version} 上，无需迁移")
+        reasons.append(_("实例已在版本 %(version)s 上，无需迁移", version=target.version))
     return reasons
 
 
@@ -64,7 +67,7 @@ def _plan(session: Session, instance: ProcessInstance, target: ProcessVersion) -
         plan = engine_plan(workflow, spec, subprocess_specs)
         return _Loaded(workflow, spec, subprocess_specs, plan)
     except EngineError as exc:
-        raise ConflictError(f"无法读取该实例的流程状态：{exc}") from exc
+        raise ConflictError(_("无法读取该实例的流程状态：%(error)s", error=exc)) from exc
 
 
 def _report(
@@ -89,7 +92,7 @@ def dry_run(
     _authorize(actor)
     instance = session.get(ProcessInstance, instance_id)
     if instance is None:
-        raise NotFoundError("流程实例不存在。")
+        raise NotFoundError(_("流程实例不存在。"))
     target = _target(session, instance, target_version)
     if instance.status in MIGRATABLE:
         plan = _plan(session, instance, target).plan
@@ -112,13 +115,16 @@ def migrate(
     from_version = instance.version.version
     reasons = _status_reasons(instance, target)
     if reasons:
-        raise ConflictError("无法迁移：" + "；".join(reasons) + "。", details={"blocking": reasons})
+        raise ConflictError(
+            _("无法迁移：%(reasons)s。", reasons="；".join(reasons)), details={"blocking": reasons}
+        )
     loaded = _plan(session, instance, target)
     plan = loaded.plan
     report = _report(instance, from_version, target, plan)
     if not plan.allowed:
         raise ConflictError(
-            "无法迁移：" + "；".join(plan.blocking) + "。", details={"blocking": plan.blocking}
+            _("无法迁移：%(reasons)s。", reasons="；".join(plan.blocking)),
+            details={"blocking": plan.blocking},
         )
     with session.begin_nested():
         _apply(session, instance, loaded, target)
@@ -156,10 +162,11 @@ def _apply(
         apply_migration(workflow, loaded.plan, spec, loaded.subprocess_specs)
     except MigrationRefusedError as exc:
         raise ConflictError(
-            "无法迁移：" + "；".join(exc.blocking) + "。", details={"blocking": exc.blocking}
+            _("无法迁移：%(reasons)s。", reasons="；".join(exc.blocking)),
+            details={"blocking": exc.blocking},
         ) from exc
     if workflow.spec is not spec or getattr(spec, "spec_key", None) is None:
-        raise ConflictError("迁移后的流程定义与目标版本不一致，已放弃迁移。")
+        raise ConflictError(_("迁移后的流程定义与目标版本不一致，已放弃迁移。"))
     instance.version = target
     instance.version_id = target.id
     instance.state = runner.dumps(workflow)
@@ -167,7 +174,7 @@ def _apply(
     try:
         restored = host.load(session, instance)
     except EngineError as exc:
-        raise ConflictError(f"迁移后的状态无法恢复，已放弃迁移：{exc}") from exc
+        raise ConflictError(_("迁移后的状态无法恢复，已放弃迁移：%(error)s", error=exc)) from exc
     snap = host.save(session, instance, restored)
     _refresh_inbox(session, snap)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,14 +16,16 @@ from app.services.permissions import can_manage_processes
 
 def _locked(session: Session, instance_id: int, actor: User) -> ProcessInstance:
     if not can_manage_processes(actor):
-        raise NotAllowedError("只有流程管理员或系统管理员可以执行此操作。")
+        raise NotAllowedError(_("只有流程管理员或系统管理员可以执行此操作。"))
     return host.lock_instance(session, instance_id)
 
 
 def suspend(session: Session, instance_id: int, actor: User) -> ProcessInstance:
     instance = _locked(session, instance_id, actor)
     if instance.status != InstanceStatus.RUNNING:
-        raise ConflictError(f"只有运行中的实例可以挂起（当前：{instance.status}）。")
+        raise ConflictError(
+            _("只有运行中的实例可以挂起（当前：%(status)s）。", status=instance.status)
+        )
     instance.status = InstanceStatus.SUSPENDED.value
     audit.record(
         session,
@@ -37,7 +40,9 @@ def suspend(session: Session, instance_id: int, actor: User) -> ProcessInstance:
 def resume(session: Session, instance_id: int, actor: User) -> ProcessInstance:
     instance = _locked(session, instance_id, actor)
     if instance.status != InstanceStatus.SUSPENDED:
-        raise ConflictError(f"只有已挂起的实例可以恢复（当前：{instance.status}）。")
+        raise ConflictError(
+            _("只有已挂起的实例可以恢复（当前：%(status)s）。", status=instance.status)
+        )
     instance.status = InstanceStatus.RUNNING.value
     audit.record(
         session,
@@ -52,7 +57,7 @@ def resume(session: Session, instance_id: int, actor: User) -> ProcessInstance:
 def terminate(session: Session, instance_id: int, actor: User, reason: str = "") -> ProcessInstance:
     instance = _locked(session, instance_id, actor)
     if instance.status in (InstanceStatus.COMPLETED, InstanceStatus.TERMINATED):
-        raise ConflictError(f"实例已结束（{instance.status}）。")
+        raise ConflictError(_("实例已结束（%(status)s）。", status=instance.status))
     instance.status = InstanceStatus.TERMINATED.value
     instance.next_timer_due = None
     instance.completed_at = utcnow()
@@ -80,7 +85,7 @@ def retry(session: Session, instance_id: int, actor: User) -> ProcessInstance:
         .order_by(Incident.id.desc())
     )
     if instance.status != InstanceStatus.ERROR or incident is None:
-        raise ConflictError("该实例没有待处理的运行事件。")
+        raise ConflictError(_("该实例没有待处理的运行事件。"))
     action = dict(incident.action)
     instance.status = InstanceStatus.RUNNING.value
     # Resolved now: if the retry fails again, the new incident replaces this one (kept on commit).
@@ -91,7 +96,7 @@ def retry(session: Session, instance_id: int, actor: User) -> ProcessInstance:
         task = session.get(HumanTask, action["task_id"])
         performer = session.get(User, action.get("actor_id")) or actor
         if task is None:
-            raise NotFoundError("事件涉及的任务已不存在。")
+            raise NotFoundError(_("事件涉及的任务已不存在。"))
         tasks.complete(session, task.id, action.get("data") or {}, performer)
     elif action.get("type") == "start":
         host.run_step(session, instance, actor, action, runner.run)

@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -47,7 +48,6 @@ _MAX_FINE = Decimal("1000000000000")  # Numeric(14, 2)
 _MAX_PENALTY_TYPES = 20
 _MAX_FACTS = 5000
 _TEXT_LIMITS = {"violation": 255, "legal_basis": 255, "authority": 128}
-_REQUIRED = "必填，且须为字符串。"
 # Keys a process leaves on a record it handled (objections, repair, breach loop).
 _PROCESS_MARKS = (
     "objection",
@@ -133,17 +133,19 @@ def _text(
     value = raw.get(name)
     if value is None or (isinstance(value, str) and not value.strip() and not required):
         if required:
-            errors[name] = [_REQUIRED]
+            errors[name] = [_("必填，且须为字符串。")]
         return None
     if not isinstance(value, str):
-        errors[name] = [_REQUIRED if required else "须为字符串。"]
+        errors[name] = [_("必填，且须为字符串。") if required else _("须为字符串。")]
         return None
     value = value.strip()
     if len(value) < min_length:
-        errors[name] = [_REQUIRED if min_length == 1 else f"至少 {min_length} 个字符。"]
+        errors[name] = [
+            _("必填，且须为字符串。") if min_length == 1 else _("至少 %(n)s 个字符。", n=min_length)
+        ]
         return None
     if len(value) > max_length:
-        errors[name] = [f"不超过 {max_length} 个字符（当前 {len(value)} 个）。"]
+        errors[name] = [_("不超过 %(max)s 个字符（当前 %(n)s 个）。", max=max_length, n=len(value))]
         return None
     return value
 
@@ -154,15 +156,15 @@ def _date(
     value = raw.get(name)
     if value is None or value == "":
         if required:
-            errors[name] = ["必填，格式为 YYYY-MM-DD。"]
+            errors[name] = [_("必填，格式为 YYYY-MM-DD。")]
         return None
     if not isinstance(value, str) or not _DATE_RE.match(value):
-        errors[name] = ["日期格式应为 YYYY-MM-DD，例如 2026-05-12。"]
+        errors[name] = [_("日期格式应为 YYYY-MM-DD，例如 2026-05-12。")]
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        errors[name] = [f"{value} 不是有效日期。"]
+        errors[name] = [_("%(value)s 不是有效日期。", value=value)]
         return None
 
 
@@ -171,18 +173,18 @@ def _fine(raw: Mapping[str, Any], errors: dict[str, list[str]]) -> Decimal | Non
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        errors["fine_yuan"] = ["罚款金额须为数字或数字字符串（单位：元）。"]
+        errors["fine_yuan"] = [_("罚款金额须为数字或数字字符串（单位：元）。")]
         return None
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        errors["fine_yuan"] = ["罚款金额须为数字或数字字符串（单位：元）。"]
+        errors["fine_yuan"] = [_("罚款金额须为数字或数字字符串（单位：元）。")]
         return None
     if not amount.is_finite() or amount < 0 or amount >= _MAX_FINE:
-        errors["fine_yuan"] = ["罚款金额须为 0 至 999999999999.99 之间的数（单位：元）。"]
+        errors["fine_yuan"] = [_("罚款金额须为 0 至 999999999999.99 之间的数（单位：元）。")]
         return None
     if amount != amount.quantize(Decimal("0.01")):
-        errors["fine_yuan"] = ["罚款金额最多保留两位小数（单位：元）。"]
+        errors["fine_yuan"] = [_("罚款金额最多保留两位小数（单位：元）。")]
         return None
     return amount.quantize(Decimal("0.01"))
 
@@ -197,7 +199,10 @@ def _penalty_types(raw: Mapping[str, Any], errors: dict[str, list[str]]) -> list
         or not all(isinstance(v, str) and 0 < len(v.strip()) <= 64 for v in value)
     ):
         errors["penalty_types"] = [
-            f"处罚种类须为字符串数组（最多 {_MAX_PENALTY_TYPES} 项，每项 1–64 个字符）。"
+            _(
+                "处罚种类须为字符串数组（最多 %(n)s 项，每项 1–64 个字符）。",
+                n=_MAX_PENALTY_TYPES,
+            )
         ]
         return []
     return [v.strip() for v in value]
@@ -215,10 +220,19 @@ def _choice(
     value = raw.get(name)
     if value is None or value == "":
         if required:
-            errors[name] = [f"必填。{label}取值：{'、'.join(allowed)}。"]
+            errors[name] = [
+                _("必填。%(label)s取值：%(allowed)s。", label=label, allowed="、".join(allowed))
+            ]
         return None
     if value not in allowed:
-        errors[name] = [f"{label} {value!r} 无效，取值：{'、'.join(allowed)}。"]
+        errors[name] = [
+            _(
+                "%(label)s %(value)s 无效，取值：%(allowed)s。",
+                label=label,
+                value=repr(value),
+                allowed="、".join(allowed),
+            )
+        ]
         return None
     return str(value)
 
@@ -237,11 +251,11 @@ def validate_row(
 ) -> Row | dict[str, list[str]]:
     """The row's values, or its errors by field (Chinese messages)."""
     if not isinstance(raw, Mapping):
-        return {"row": ["每条记录须为 JSON 对象。"]}
+        return {"row": [_("每条记录须为 JSON 对象。")]}
     errors: dict[str, list[str]] = {}
     uscc = ""
     if not isinstance(raw.get("uscc"), str):
-        errors["uscc"] = [_REQUIRED]
+        errors["uscc"] = [_("必填，且须为字符串。")]
     else:
         checked = validate_uscc(raw["uscc"])
         uscc = checked.code
@@ -250,26 +264,39 @@ def validate_row(
     name = _text(raw, "subject_name", errors, required=True, max_length=200, min_length=2)
     number = _text(raw, "decision_no", errors, required=True, max_length=128)
     record_type = _choice(
-        raw, "record_type", [t.value for t in RecordType], errors, required=True, label="记录类型"
+        raw,
+        "record_type",
+        [t.value for t in RecordType],
+        errors,
+        required=True,
+        label=_("记录类型"),
     )
     severity = _choice(
-        raw, "severity", [s.value for s in Severity], errors, required=False, label="失信程度"
+        raw, "severity", [s.value for s in Severity], errors, required=False, label=_("失信程度")
     )
     department = None
     code = _text(raw, "department", errors, required=True, max_length=32)
     if code is not None:
         department = departments.get(code)
         if department is None:
-            errors["department"] = [f"部门代码 {code!r} 不存在，请使用本系统登记的部门代码。"]
+            errors["department"] = [
+                _("部门代码 %(code)s 不存在，请使用本系统登记的部门代码。", code=repr(code))
+            ]
     decided_on = _date(raw, "decided_on", errors, required=True)
     published_on = _date(raw, "published_on", errors, required=False)
     if decided_on is not None and decided_on > on:
-        errors["decided_on"] = [f"决定日期 {decided_on} 晚于今天（{on}），请核对。"]
+        errors["decided_on"] = [
+            _(
+                "决定日期 %(decided_on)s 晚于今天（%(today)s），请核对。",
+                decided_on=decided_on,
+                today=on,
+            )
+        ]
     if decided_on is not None and published_on is not None and published_on < decided_on:
-        errors["published_on"] = ["公示日期不能早于决定日期。"]
+        errors["published_on"] = [_("公示日期不能早于决定日期。")]
     texts = {k: _text(raw, k, errors, max_length=n) for k, n in _TEXT_LIMITS.items()}
     facts = _text(raw, "facts", errors, max_length=_MAX_FACTS)
-    platform = _choice(raw, "platform", PLATFORMS, errors, required=False, label="公示平台")
+    platform = _choice(raw, "platform", PLATFORMS, errors, required=False, label=_("公示平台"))
     fine = _fine(raw, errors)
     penalty_types = _penalty_types(raw, errors)
     if errors:
@@ -315,14 +342,20 @@ def _busy_reason(record: CreditRecord, pending: Mapping[int, int]) -> str | None
     from app.services.repair import STATUS_LABELS
 
     if record.status == RecordStatus.UNDER_OBJECTION:
-        return "该记录异议处理中，不能通过导入更新；请待异议办结后再报送。"
+        return _("该记录异议处理中，不能通过导入更新；请待异议办结后再报送。")
     if record.status != RecordStatus.PUBLISHED:
         label = STATUS_LABELS.get(record.status, record.status)
-        return f"该记录当前为“{label}”状态，不再公示，不能通过导入更新；请联系认定单位核实。"
+        return _(
+            "该记录当前为“%(label)s”状态，不再公示，不能通过导入更新；请联系认定单位核实。",
+            label=label,
+        )
     if record.id in pending:
-        return f"该记录有正在办理的信用修复申请（办件 {pending[record.id]}），不能通过导入更新。"
+        return _(
+            "该记录有正在办理的信用修复申请（办件 %(case)s），不能通过导入更新。",
+            case=pending[record.id],
+        )
     if any(key in (record.extra or {}) for key in _PROCESS_MARKS):
-        return "该记录已由异议、信用修复或违诺流程处理过，不能通过导入更新；请联系认定单位核实。"
+        return _("该记录已由异议、信用修复或违诺流程处理过，不能通过导入更新；请联系认定单位核实。")
     return None
 
 
@@ -361,8 +394,9 @@ class Importer:
                 continue
             key = (checked.uscc, checked.decision_no)
             if key in first_index:
-                message = (
-                    f"与本批第 {first_index[key]} 条重复（统一社会信用代码和决定书文号相同）。"
+                message = _(
+                    "与本批第 %(n)s 条重复（统一社会信用代码和决定书文号相同）。",
+                    n=first_index[key],
                 )
                 outcomes[index] = Outcome(
                     index, checked.uscc, checked.decision_no, "rejected", errors={"row": [message]}

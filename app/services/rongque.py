@@ -42,6 +42,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -256,11 +257,11 @@ def sign(
     if existing is not None:
         return existing
     if agree is not True:
-        raise InvalidInputError("须同意承诺内容后方可签署。", {"agree": ["请勾选同意。"]})
+        raise InvalidInputError(_("须同意承诺内容后方可签署。"), {"agree": [_("请勾选同意。")]})
     subject = session.get(Subject, instance.subject_id) if instance.subject_id else None
     matter = find_matter(session, matter_code)
     if subject is None or matter is None:
-        raise NotFoundError("承诺对应的企业或事项不存在。")
+        raise NotFoundError(_("承诺对应的企业或事项不存在。"))
     schedule = _schedule(matter, codes, today(), session)
     signer = signed_by or (
         session.get(User, instance.started_by_id) if instance.started_by_id else None
@@ -287,7 +288,7 @@ def sign(
 def _commitment(session: Session, commitment_id: int) -> Commitment:
     commitment = session.get(Commitment, commitment_id)
     if commitment is None or commitment.kind != CommitmentKind.RONGQUE.value:
-        raise NotFoundError(f"容缺承诺 {commitment_id} 不存在。")
+        raise NotFoundError(_("容缺承诺 %(id)s 不存在。", id=commitment_id))
     return commitment
 
 
@@ -308,7 +309,7 @@ def _material(materials: list[dict[str, Any]], code: str) -> dict[str, Any]:
     for material in materials:
         if material["code"] == code:
             return material
-    raise NotFoundError(f"承诺中没有容缺材料 {code}。")
+    raise NotFoundError(_("承诺中没有容缺材料 %(code)s。", code=code))
 
 
 def accept(session: Session, instance: ProcessInstance, commitment_id: int) -> dict[str, Any]:
@@ -449,7 +450,7 @@ def record_review(
 ) -> dict[str, Any]:
     """The reviewer accepted the material or returned it with a reason."""
     if decision not in ("accept", "return"):
-        raise InvalidInputError("审核结论无效。", {"decision": [str(decision)]})
+        raise InvalidInputError(_("审核结论无效。"), {"decision": [str(decision)]})
     commitment = _commitment(session, commitment_id)
     materials = _materials(commitment)
     material = _material(materials, code)
@@ -502,7 +503,9 @@ def fulfil(session: Session, instance: ProcessInstance, commitment_id: int) -> d
     materials = _materials(commitment)
     missing = [m["name"] for m in materials if m.get("status") != "accepted"]
     if missing:
-        raise ConflictError(f"容缺材料尚未全部接收：{'、'.join(missing)}。")
+        raise ConflictError(
+            _("容缺材料尚未全部接收：%(materials)s。", materials="、".join(missing))
+        )
     late = [m["name"] for m in materials if m.get("late")]
     status = CommitmentStatus.FULFILLED_LATE if late else CommitmentStatus.FULFILLED
     note = f"逾期补齐：{'、'.join(late)}" if late else "容缺材料均已按期补齐"

@@ -38,6 +38,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, aliased
 
@@ -56,24 +58,24 @@ logger = logging.getLogger(__name__)
 
 # Event name → 中文 label. The first seven are the contract's; the record_* ones are what the
 # objection process pushes when it corrects, deletes or un-flags a record.
-EVENTS: dict[str, str] = {
-    "repair_approved": "信用修复通过",
-    "record_flagged": "信用信息异议标注",
-    "record_corrected": "信用信息更正",
-    "record_deleted": "信用信息删除",
-    "record_flag_cleared": "异议标注撤销",
-    "objection_decided": "异议处理决定",
-    "breach_recorded": "违诺失信记录",
-    "commitment_recorded": "信用承诺记录",
-    "document_issued": "文书出具",
-    "records_imported": "信用记录导入",
+EVENTS: dict[str, Any] = {
+    "repair_approved": _l("信用修复通过"),
+    "record_flagged": _l("信用信息异议标注"),
+    "record_corrected": _l("信用信息更正"),
+    "record_deleted": _l("信用信息删除"),
+    "record_flag_cleared": _l("异议标注撤销"),
+    "objection_decided": _l("异议处理决定"),
+    "breach_recorded": _l("违诺失信记录"),
+    "commitment_recorded": _l("信用承诺记录"),
+    "document_issued": _l("文书出具"),
+    "records_imported": _l("信用记录导入"),
 }
 # Platform keys used by `platform.push` targets.
-TARGETS: dict[str, str] = {
-    "creditchina": "信用中国",
-    "gsxt": "国家企业信用信息公示系统",
-    "local_platform": "地方信用平台",
-    "credit_agencies": "信用服务机构",
+TARGETS: dict[str, Any] = {
+    "creditchina": _l("信用中国"),
+    "gsxt": _l("国家企业信用信息公示系统"),
+    "local_platform": _l("地方信用平台"),
+    "credit_agencies": _l("信用服务机构"),
 }
 BACKOFF_CAP_S = 6 * 3600
 USER_AGENT = "CreditFlow-Webhook/1"
@@ -398,7 +400,7 @@ def run(
 def _delivery(session: Session, delivery_id: str) -> WebhookDelivery:
     delivery = session.get(WebhookDelivery, str(delivery_id))
     if delivery is None:
-        raise NotFoundError("投递记录不存在。")
+        raise NotFoundError(_("投递记录不存在。"))
     return delivery
 
 
@@ -409,7 +411,7 @@ def retry(
     now = now or utcnow()
     delivery = _delivery(session, delivery_id)
     if delivery.state == DeliveryState.DELIVERED:
-        raise ConflictError("该投递已送达，无需重试。")
+        raise ConflictError(_("该投递已送达，无需重试。"))
     before = {"state": delivery.state, "attempts": delivery.attempts}
     if delivery.state != DeliveryState.PENDING:
         delivery.attempts = 0
@@ -430,7 +432,7 @@ def discard(session: Session, delivery_id: str, actor: User) -> WebhookDelivery:
     """Pending or dead → discarded (never sent again unless retried)."""
     delivery = _delivery(session, delivery_id)
     if delivery.state not in (DeliveryState.PENDING, DeliveryState.DEAD):
-        raise ConflictError("只能放弃待投递或死信状态的投递。")
+        raise ConflictError(_("只能放弃待投递或死信状态的投递。"))
     before = delivery.state
     delivery.state = DeliveryState.DISCARDED
     audit.record(
@@ -455,25 +457,25 @@ def validate_url(url: str) -> list[str]:
     """Problems with an endpoint URL (http/https only, a host, no credentials)."""
     problems: list[str] = []
     if not url:
-        return ["请填写接收地址。"]
+        return [_("请填写接收地址。")]
     if len(url) > 1000:
-        return ["接收地址过长（最多 1000 个字符）。"]
+        return [_("接收地址过长（最多 1000 个字符）。")]
     if any(ch.isspace() for ch in url):
-        return ["接收地址不能包含空白字符。"]
+        return [_("接收地址不能包含空白字符。")]
     try:
         parts = urlsplit(url)
         host = parts.hostname
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
-        return ["接收地址格式不正确。"]
+        return [_("接收地址格式不正确。")]
     if parts.scheme not in ("http", "https"):
-        problems.append("接收地址只能使用 http 或 https。")
+        problems.append(_("接收地址只能使用 http 或 https。"))
     if not host:
-        problems.append("接收地址缺少主机名。")
+        problems.append(_("接收地址缺少主机名。"))
     if parts.username is not None or parts.password is not None:
-        problems.append("接收地址不能包含用户名或密码，请使用签名密钥认证。")
+        problems.append(_("接收地址不能包含用户名或密码，请使用签名密钥认证。"))
     if parts.fragment:
-        problems.append("接收地址不能包含 # 片段。")
+        problems.append(_("接收地址不能包含 # 片段。"))
     return problems
 
 
@@ -490,26 +492,26 @@ def _clean(
     fields: dict[str, list[str]] = {}
     name = str(name or "").strip()
     if not name:
-        fields["name"] = ["请填写名称。"]
+        fields["name"] = [_("请填写名称。")]
     elif len(name) > 128:
-        fields["name"] = ["名称最多 128 个字符。"]
+        fields["name"] = [_("名称最多 128 个字符。")]
     url = str(url or "").strip()
     if problems := validate_url(url):
         fields["url"] = problems
     events = [str(e) for e in (events or [])]
     if not events:
-        fields["events"] = ["请至少选择一个事件。"]
+        fields["events"] = [_("请至少选择一个事件。")]
     elif unknown := [e for e in events if e not in EVENTS]:
-        fields["events"] = [f"未知事件：{'、'.join(unknown)}"]
+        fields["events"] = [_("未知事件：%(events)s", events="、".join(unknown))]
     targets = [str(t) for t in (targets or [])]
     if unknown := [t for t in targets if t not in TARGETS]:
-        fields["targets"] = [f"未知平台：{'、'.join(unknown)}"]
+        fields["targets"] = [_("未知平台：%(targets)s", targets="、".join(unknown))]
     mode = str(secret_mode or ("generate" if creating else "keep"))
     secret = str(secret or "").strip()
     if mode not in SECRET_MODES or (creating and mode == "keep"):
-        fields["secret_mode"] = ["请选择签名密钥的设置方式。"]
+        fields["secret_mode"] = [_("请选择签名密钥的设置方式。")]
     elif mode == "custom" and not 16 <= len(secret) <= 200:
-        fields["secret"] = ["自定义密钥长度须为 16–200 个字符。"]
+        fields["secret"] = [_("自定义密钥长度须为 16–200 个字符。")]
     clean = {
         "name": name,
         "url": url,
@@ -535,7 +537,7 @@ def _apply_secret(endpoint: WebhookEndpoint, mode: str, secret: str) -> str | No
 
 def mask(secret: str | None) -> str:
     if not secret:
-        return "系统密钥（WEBHOOK_SECRET）"
+        return _("系统密钥（WEBHOOK_SECRET）")
     return f"{secret[:8]}…{secret[-4:]}" if len(secret) > 16 else "****"
 
 
@@ -573,7 +575,7 @@ def create_endpoint(
         creating=True,
     )
     if fields:
-        raise InvalidInputError("接收端设置未通过校验。", fields)
+        raise InvalidInputError(_("接收端设置未通过校验。"), fields)
     endpoint = WebhookEndpoint(
         name=clean["name"],
         url=clean["url"],
@@ -599,7 +601,7 @@ def create_endpoint(
 def get_endpoint(session: Session, endpoint_id: int) -> WebhookEndpoint:
     endpoint = session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None:
-        raise NotFoundError("接收端不存在。")
+        raise NotFoundError(_("接收端不存在。"))
     return endpoint
 
 
@@ -628,7 +630,7 @@ def update_endpoint(
         creating=False,
     )
     if fields:
-        raise InvalidInputError("接收端设置未通过校验。", fields)
+        raise InvalidInputError(_("接收端设置未通过校验。"), fields)
     before = _describe(endpoint)
     endpoint.name, endpoint.url = clean["name"], clean["url"]
     endpoint.events, endpoint.targets = clean["events"], clean["targets"]

@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from lxml import etree
 
 from app.engine.validation_bpmn import TYPE_ZH
@@ -49,35 +51,35 @@ _FOLDED = {
     "laneSet",
 }
 _LABELS = {
-    "name": "名称",
-    "script": "脚本",
-    "conditionExpression": "条件",
-    "condition": "条件",
-    "documentation": "说明",
-    "preScript": "前置脚本",
-    "postScript": "后置脚本",
-    "timeDuration": "定时器（timeDuration）",
-    "timeDate": "定时器（timeDate）",
-    "timeCycle": "定时器（timeCycle）",
-    "serviceTaskOperator": "服务处理器",
-    "parameter": "服务参数",
-    "calledDecisionId": "决策表",
-    "instructionsForEndUser": "办理说明",
-    "messagePayload": "消息内容",
-    "messageVariable": "消息变量",
-    "processVariableCorrelation": "流程变量关联",
-    "loopCardinality": "多实例数量",
-    "completionCondition": "多实例完成条件",
-    "loopCondition": "循环条件",
-    "incoming": "传入连线",
-    "outgoing": "传出连线",
-    "flowNodeRef": "泳道成员",
-    "messageEventDefinition": "消息事件",
-    "timerEventDefinition": "定时器事件",
-    "errorEventDefinition": "错误事件",
-    "signalEventDefinition": "信号事件",
-    "escalationEventDefinition": "升级事件",
-    "terminateEventDefinition": "终止事件",
+    "name": _l("名称"),
+    "script": _l("脚本"),
+    "conditionExpression": _l("条件"),
+    "condition": _l("条件"),
+    "documentation": _l("说明"),
+    "preScript": _l("前置脚本"),
+    "postScript": _l("后置脚本"),
+    "timeDuration": _l("定时器（timeDuration）"),
+    "timeDate": _l("定时器（timeDate）"),
+    "timeCycle": _l("定时器（timeCycle）"),
+    "serviceTaskOperator": _l("服务处理器"),
+    "parameter": _l("服务参数"),
+    "calledDecisionId": _l("决策表"),
+    "instructionsForEndUser": _l("办理说明"),
+    "messagePayload": _l("消息内容"),
+    "messageVariable": _l("消息变量"),
+    "processVariableCorrelation": _l("流程变量关联"),
+    "loopCardinality": _l("多实例数量"),
+    "completionCondition": _l("多实例完成条件"),
+    "loopCondition": _l("循环条件"),
+    "incoming": _l("传入连线"),
+    "outgoing": _l("传出连线"),
+    "flowNodeRef": _l("泳道成员"),
+    "messageEventDefinition": _l("消息事件"),
+    "timerEventDefinition": _l("定时器事件"),
+    "errorEventDefinition": _l("错误事件"),
+    "signalEventDefinition": _l("信号事件"),
+    "escalationEventDefinition": _l("升级事件"),
+    "terminateEventDefinition": _l("终止事件"),
 }
 _LIST_PARTS = {"incoming", "outgoing", "flowNodeRef"}
 
@@ -102,7 +104,26 @@ def _text(el: etree._Element) -> str:
 
 def _label(path: str) -> str:
     last = re.sub(r"\[\d+\]$", "", path.rsplit("/", 1)[-1])
-    return _LABELS.get(last, path)
+    if last in _LABELS:
+        return str(_LABELS[last])
+    return _facet_label(path)
+
+
+def _facet_label(key: str) -> str:
+    """The label of a facet keyed by its (Chinese) name, in the current language."""
+    if key == "名称":
+        return _("名称")
+    if key == "服务处理器":
+        return _("服务处理器")
+    if key == "结果变量":
+        return _("结果变量")
+    if key.startswith("扩展属性 "):
+        return _("扩展属性 %(name)s", name=key[len("扩展属性 ") :])
+    if key.startswith("服务参数 "):
+        return _("服务参数 %(name)s", name=key[len("服务参数 ") :])
+    if key.startswith("属性 "):
+        return _("属性 %(name)s", name=key[len("属性 ") :])
+    return key
 
 
 def _attrs(el: etree._Element) -> list[tuple[str, str]]:
@@ -150,7 +171,7 @@ def _facets(el: etree._Element) -> dict[str, str]:
                 continue
             local = _local(child.tag)
             if local in _LIST_PARTS:
-                lists.setdefault(_LABELS[local], []).append(_text(child))
+                lists.setdefault(local, []).append(_text(child))
                 continue
             if etree.QName(child).namespace == SPIFF_NS and _spiff_facet(child, facets):
                 if local == "serviceTaskOperator":
@@ -210,13 +231,25 @@ def describe_changes(old: Mapping[str, str], new: Mapping[str, str]) -> list[str
         label = _label(key)
         if before is None:
             shown = _shown(after or "")
-            lines.append(f"新增{label}：{shown}" if shown else f"新增{label}")
+            lines.append(
+                _("新增%(label)s：%(value)s", label=label, value=shown)
+                if shown
+                else _("新增%(label)s", label=label)
+            )
         elif after is None:
-            lines.append(f"删除{label}")
+            lines.append(_("删除%(label)s", label=label))
         elif _shown(before) and _shown(after):
-            lines.append(f"{label}：{before or '（空）'} → {after or '（空）'}")
+            empty = _("（空）")
+            lines.append(
+                _(
+                    "%(label)s：%(before)s → %(after)s",
+                    label=label,
+                    before=before or empty,
+                    after=after or empty,
+                )
+            )
         else:
-            lines.append(f"{label}已修改")
+            lines.append(_("%(label)s已修改", label=label))
     return lines
 
 
@@ -241,7 +274,8 @@ def diff_bundles(old: Mapping[str, str] | None, new: Mapping[str, str]) -> dict[
         lines = describe_changes(before[eid]["facets"], after[eid]["facets"])
         if before[eid]["type"] != after[eid]["type"]:
             was = TYPE_ZH.get(before[eid]["type"], before[eid]["type"])
-            lines.insert(0, f"类型：{was} → {TYPE_ZH.get(after[eid]['type'], after[eid]['type'])}")
+            now = TYPE_ZH.get(after[eid]["type"], after[eid]["type"])
+            lines.insert(0, _("类型：%(before)s → %(after)s", before=was, after=now))
         if lines:
             changed.append({**_summary(after[eid]), "changes": lines})
     return {

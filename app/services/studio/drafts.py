@@ -22,6 +22,7 @@ from typing import Any
 from xml.sax.saxutils import quoteattr
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -92,7 +93,7 @@ def bundle_for_key(files: Mapping[str, str], key: str) -> dict[str, str]:
         and any(pid == key for pid, _, _ in processes_in(files[name]))
     ]
     if not defining:
-        raise NotFoundError(f"版本文件中没有定义流程 {key} 的 BPMN 文件。")
+        raise NotFoundError(_("版本文件中没有定义流程 %(key)s 的 BPMN 文件。", key=key))
     return {
         name: files[name]
         for name in sorted(files)
@@ -106,32 +107,44 @@ def _size_text(size: int) -> str:
 
 def _name_problem(name: str) -> str | None:
     if not SAFE_NAME.match(name) or name.startswith(".") or ".." in name:
-        return (
-            f"文件名 {name[:100]!r} 不可用：只能包含英文字母、数字、下划线、点和连字符，"
-            "不能以点开头，并以 .bpmn、.dmn 或 .json 结尾。"
+        return _(
+            "文件名 %(name)s 不可用：只能包含英文字母、数字、下划线、点和连字符，"
+            "不能以点开头，并以 .bpmn、.dmn 或 .json 结尾。",
+            name=repr(name[:100]),
         )
     if len(name) > MAX_NAME:
-        return f"文件名过长：最多 {MAX_NAME} 个字符，请缩短。"
+        return _("文件名过长：最多 %(max)s 个字符，请缩短。", max=MAX_NAME)
     return None
 
 
 def _content_problem(name: str, text: str) -> str | None:
     size = len(text.encode("utf-8"))
     if size > MAX_FILE_BYTES:
-        return f"文件过大（{_size_text(size)}），单个文件最多 {_size_text(MAX_FILE_BYTES)}。"
+        return _(
+            "文件过大（%(size)s），单个文件最多 %(max)s。",
+            size=_size_text(size),
+            max=_size_text(MAX_FILE_BYTES),
+        )
     if name.lower().endswith(".json"):
         try:
             json.loads(text)
         except json.JSONDecodeError as exc:
-            return f"JSON 格式错误（第 {exc.lineno} 行，第 {exc.colno} 列）：{exc.msg}。"
+            return _(
+                "JSON 格式错误（第 %(line)s 行，第 %(col)s 列）：%(error)s。",
+                line=exc.lineno,
+                col=exc.colno,
+                error=exc.msg,
+            )
         except RecursionError:
-            return "JSON 嵌套过深，请简化。"
+            return _("JSON 嵌套过深，请简化。")
         return None
     try:
         _parse_xml(text)
     except etree.XMLSyntaxError as exc:
-        return (
-            f"XML 格式错误（第 {exc.lineno} 行）：{exc.msg}。请检查标签是否成对、属性是否加引号。"
+        return _(
+            "XML 格式错误（第 %(line)s 行）：%(error)s。请检查标签是否成对、属性是否加引号。",
+            line=exc.lineno,
+            error=exc.msg,
         )
     return None
 
@@ -144,20 +157,20 @@ def check_files(files: object) -> dict[str, str]:
     """
     if not isinstance(files, Mapping) or not files:
         raise InvalidInputError(
-            "没有收到文件：请提交至少一个 .bpmn 流程文件。", {"files": ["请提交文件。"]}
+            _("没有收到文件：请提交至少一个 .bpmn 流程文件。"), {"files": [_("请提交文件。")]}
         )
     fields: dict[str, list[str]] = {}
     if len(files) > MAX_FILES:
         raise InvalidInputError(
-            f"文件过多：{len(files)} 个，最多 {MAX_FILES} 个。",
-            {"files": [f"一个草稿最多 {MAX_FILES} 个文件，请删除不用的文件。"]},
+            _("文件过多：%(count)s 个，最多 %(max)s 个。", count=len(files), max=MAX_FILES),
+            {"files": [_("一个草稿最多 %(max)s 个文件，请删除不用的文件。", max=MAX_FILES)]},
         )
     clean: dict[str, str] = {}
     for name, text in files.items():
         shown = str(name)[:100]
         problem = _name_problem(str(name))
         if problem is None and not isinstance(text, str):
-            problem = "文件内容必须是文本（UTF-8）。"
+            problem = _("文件内容必须是文本（UTF-8）。")
         if problem is None:
             problem = _content_problem(name, text)
         if problem:
@@ -165,9 +178,9 @@ def check_files(files: object) -> dict[str, str]:
         else:
             clean[name] = text
     if not any(name.lower().endswith(".bpmn") for name in files):
-        fields.setdefault("files", []).append("至少需要一个 .bpmn 流程文件。")
+        fields.setdefault("files", []).append(_("至少需要一个 .bpmn 流程文件。"))
     if fields:
-        raise InvalidInputError("文件未通过检查，未保存任何内容。请按各文件的提示修改。", fields)
+        raise InvalidInputError(_("文件未通过检查，未保存任何内容。请按各文件的提示修改。"), fields)
     return clean
 
 
@@ -178,7 +191,11 @@ def decode_uploads(uploads: Mapping[str, bytes]) -> dict[str, str]:
     for name, data in uploads.items():
         if len(data) > MAX_FILE_BYTES:
             fields[name[:100]] = [
-                f"文件过大（{_size_text(len(data))}），单个文件最多 {_size_text(MAX_FILE_BYTES)}。"
+                _(
+                    "文件过大（%(size)s），单个文件最多 %(max)s。",
+                    size=_size_text(len(data)),
+                    max=_size_text(MAX_FILE_BYTES),
+                )
             ]
             continue
         try:
@@ -186,10 +203,10 @@ def decode_uploads(uploads: Mapping[str, bytes]) -> dict[str, str]:
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             fields[name[:100]] = [
-                f"文件不是 UTF-8 编码（第 {line} 行）。请以 UTF-8 保存后重新导入。"
+                _("文件不是 UTF-8 编码（第 %(line)s 行）。请以 UTF-8 保存后重新导入。", line=line)
             ]
     if fields:
-        raise InvalidInputError("文件未通过检查，未导入任何内容。请按各文件的提示修改。", fields)
+        raise InvalidInputError(_("文件未通过检查，未导入任何内容。请按各文件的提示修改。"), fields)
     return texts
 
 
@@ -202,7 +219,7 @@ def get_draft(session: Session, draft_id: int, *, lock: bool = False) -> Process
         query = query.with_for_update().execution_options(populate_existing=True)
     draft = session.scalar(query)
     if draft is None:
-        raise NotFoundError("草稿不存在，可能已被删除。")
+        raise NotFoundError(_("草稿不存在，可能已被删除。"))
     return draft
 
 
@@ -339,18 +356,18 @@ def check_new_key(session: Session, key: str, name: str) -> None:
     fields: dict[str, list[str]] = {}
     if not KEY_PATTERN.match(key or ""):
         fields["key"] = [
-            "流程标识须以英文字母开头，只能包含英文字母、数字和下划线，如 credit_repair。"
+            _("流程标识须以英文字母开头，只能包含英文字母、数字和下划线，如 credit_repair。")
         ]
     elif len(key) > definitions.MAX_KEY:
-        fields["key"] = [f"流程标识过长：最多 {definitions.MAX_KEY} 个字符。"]
+        fields["key"] = [_("流程标识过长：最多 %(max)s 个字符。", max=definitions.MAX_KEY)]
     elif definitions.latest_version(session, key) is not None:
-        fields["key"] = [f"流程 {key} 已存在。请在该流程的页面上新建草稿。"]
+        fields["key"] = [_("流程 %(key)s 已存在。请在该流程的页面上新建草稿。", key=key)]
     if not (name or "").strip():
-        fields["name"] = ["请填写流程名称。"]
+        fields["name"] = [_("请填写流程名称。")]
     elif len(name) > 200:
-        fields["name"] = ["流程名称过长：最多 200 个字符。"]
+        fields["name"] = [_("流程名称过长：最多 200 个字符。")]
     if fields:
-        raise InvalidInputError("新流程的信息有误，请修改后重试。", fields)
+        raise InvalidInputError(_("新流程的信息有误，请修改后重试。"), fields)
 
 
 def create_blank(session: Session, key: str, name: str, actor: User | None) -> ProcessDraft:
@@ -372,21 +389,30 @@ def create_from_upload(
     bpmn = [name for name in uploads if name.lower().endswith(".bpmn")]
     if len(bpmn) > 1:
         raise InvalidInputError(
-            "一次只能导入一个 .bpmn 文件（可附带 .dmn 和 .json 文件）。",
-            {"files": [f"收到 {len(bpmn)} 个 .bpmn 文件：{'、'.join(sorted(bpmn))}。"]},
+            _("一次只能导入一个 .bpmn 文件（可附带 .dmn 和 .json 文件）。"),
+            {
+                "files": [
+                    _(
+                        "收到 %(count)s 个 .bpmn 文件：%(names)s。",
+                        count=len(bpmn),
+                        names="、".join(sorted(bpmn)),
+                    )
+                ]
+            },
         )
     files = check_files(decode_uploads(uploads))
     main = bpmn[0]
     processes = processes_in(files[main])
     if not processes:
         raise InvalidInputError(
-            "导入的 BPMN 文件中没有流程（bpmn:process）。",
-            {main: ["文件中没有 bpmn:process 元素；请导入包含流程的 BPMN 文件。"]},
+            _("导入的 BPMN 文件中没有流程（bpmn:process）。"),
+            {main: [_("文件中没有 bpmn:process 元素；请导入包含流程的 BPMN 文件。")]},
         )
-    key, name, _ = next((p for p in processes if p[2]), processes[0])
+    key, name, _executable = next((p for p in processes if p[2]), processes[0])
     if len(key) > 64:
         raise InvalidInputError(
-            "流程 id 过长。", {main: [f"流程 id 最多 {definitions.MAX_KEY} 个字符，请缩短。"]}
+            _("流程 id 过长。"),
+            {main: [_("流程 id 最多 %(max)s 个字符，请缩短。", max=definitions.MAX_KEY)]},
         )
     base = definitions.latest_version(session, key)
     return _new_draft(session, key, name or key, files, actor, base=base, source="import")
@@ -397,19 +423,24 @@ def create_from_upload(
 
 def _require_open(draft: ProcessDraft) -> None:
     if draft.status != OPEN:
-        state = "已发布" if draft.status == DEPLOYED else "已丢弃"
-        raise ConflictError(f"该草稿{state}，不能再修改。请在流程页面上新建草稿。")
+        if draft.status == DEPLOYED:
+            raise ConflictError(_("该草稿已发布，不能再修改。请在流程页面上新建草稿。"))
+        raise ConflictError(_("该草稿已丢弃，不能再修改。请在流程页面上新建草稿。"))
 
 
 def _require_fresh(session: Session, draft: ProcessDraft, lock_version: object) -> None:
     if not isinstance(lock_version, int) or isinstance(lock_version, bool):
-        raise InvalidInputError("缺少草稿版本号。", {"lockVersion": ["必填，且须为整数。"]})
+        raise InvalidInputError(_("缺少草稿版本号。"), {"lockVersion": [_("必填，且须为整数。")]})
     if lock_version != draft.lock_version:
         info = saved_by(session, draft)
         when = local_time(draft.updated_at).strftime("%Y-%m-%d %H:%M:%S")
         raise ConflictError(
-            f"草稿已被 {info['updatedBy']} 于 {when} 保存，您的修改基于较早的内容，未保存。"
-            "请复制您的修改，刷新页面后重新编辑。",
+            _(
+                "草稿已被 %(user)s 于 %(when)s 保存，您的修改基于较早的内容，未保存。"
+                "请复制您的修改，刷新页面后重新编辑。",
+                user=info["updatedBy"],
+                when=when,
+            ),
             details=info,
         )
 
@@ -539,7 +570,13 @@ def rollback(session: Session, key: str, version: int, actor: User | None) -> De
     old = definitions.get_version(session, key, version)
     latest = definitions.latest_version(session, key)
     if latest is not None and latest.sha256 == old.sha256:
-        raise ConflictError(f"版本 {version} 与当前版本 {latest.version} 内容相同，无需回滚。")
+        raise ConflictError(
+            _(
+                "版本 %(version)s 与当前版本 %(current)s 内容相同，无需回滚。",
+                version=version,
+                current=latest.version,
+            )
+        )
     files = _as_bytes(bundle_for_key(old.files, key))
     deployed = definitions.deploy_bundle(session, files, actor, only=[key])[0]
     audit.record(

@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -48,32 +50,32 @@ ACTIVE_STATES = (TaskState.READY, TaskState.STARTED, TaskState.WAITING)
 
 # SpiffWorkflow spec classes → BPMN element kinds as the studio names them.
 ELEMENT_KINDS = {
-    "StartEvent": "开始事件",
-    "EndEvent": "结束事件",
-    "IntermediateCatchEvent": "中间捕获事件",
-    "IntermediateThrowEvent": "中间抛出事件",
-    "BoundaryEvent": "边界事件",
-    "SendTask": "发送任务",
-    "ReceiveTask": "接收任务",
-    "UserTask": "用户任务",
-    "ManualTask": "人工任务",
-    "ScriptTask": "脚本任务",
-    "ServiceTask": "服务任务",
-    "BusinessRuleTask": "业务规则任务",
-    "NoneTask": "任务",
-    "ExclusiveGateway": "排他网关",
-    "ParallelGateway": "并行网关",
-    "InclusiveGateway": "包容网关",
-    "EventBasedGateway": "事件网关",
-    "SubWorkflowTask": "子流程",
-    "TransactionSubprocess": "事务子流程",
-    "CallActivity": "调用活动",
+    "StartEvent": _l("开始事件"),
+    "EndEvent": _l("结束事件"),
+    "IntermediateCatchEvent": _l("中间捕获事件"),
+    "IntermediateThrowEvent": _l("中间抛出事件"),
+    "BoundaryEvent": _l("边界事件"),
+    "SendTask": _l("发送任务"),
+    "ReceiveTask": _l("接收任务"),
+    "UserTask": _l("用户任务"),
+    "ManualTask": _l("人工任务"),
+    "ScriptTask": _l("脚本任务"),
+    "ServiceTask": _l("服务任务"),
+    "BusinessRuleTask": _l("业务规则任务"),
+    "NoneTask": _l("任务"),
+    "ExclusiveGateway": _l("排他网关"),
+    "ParallelGateway": _l("并行网关"),
+    "InclusiveGateway": _l("包容网关"),
+    "EventBasedGateway": _l("事件网关"),
+    "SubWorkflowTask": _l("子流程"),
+    "TransactionSubprocess": _l("事务子流程"),
+    "CallActivity": _l("调用活动"),
 }
 
 
 def _authorize(actor: User) -> None:
     if not can_manage_processes(actor):
-        raise NotAllowedError("只有流程管理员或系统管理员可以查看和操作流程实例。")
+        raise NotAllowedError(_("只有流程管理员或系统管理员可以查看和操作流程实例。"))
 
 
 def _versions(session: Session, key: str) -> list[ProcessVersion]:
@@ -83,7 +85,7 @@ def _versions(session: Session, key: str) -> list[ProcessVersion]:
         )
     )
     if not versions:
-        raise NotFoundError(f"流程 {key} 不存在（尚未发布任何版本）。")
+        raise NotFoundError(_("流程 %(key)s 不存在（尚未发布任何版本）。", key=key))
     return versions
 
 
@@ -94,7 +96,7 @@ def _int_field(raw: str, name: str, errors: dict[str, list[str]], label: str) ->
     if not raw:
         return None
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
-        errors[name] = [f"{label}必须是正整数，例如 1。"]
+        errors[name] = [_("%(label)s必须是正整数，例如 1。", label=label)]
         return None
     return int(raw)
 
@@ -105,10 +107,10 @@ def _date_field(raw: str, name: str, errors: dict[str, list[str]]) -> date | Non
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        errors[name] = ["日期格式应为 年-月-日，例如 2026-11-20。"]
+        errors[name] = [_("日期格式应为 年-月-日，例如 2026-11-20。")]
         return None
     if not 1900 <= day.year <= 9000:
-        errors[name] = ["日期超出范围，请填写 1900 年到 9000 年之间的日期。"]
+        errors[name] = [_("日期超出范围，请填写 1900 年到 9000 年之间的日期。")]
         return None
     return day
 
@@ -128,17 +130,17 @@ class InstanceFilters:
         errors: dict[str, list[str]] = {}
         status = (args.get("status") or "").strip()
         if status and status not in STATUSES:
-            errors["status"] = ["状态只能是：" + "、".join(STATUS_ORDER) + "。"]
-        version = _int_field((args.get("version") or "").strip(), "version", errors, "版本号")
+            errors["status"] = [_("状态只能是：%(values)s。", values="、".join(STATUS_ORDER))]
+        version = _int_field((args.get("version") or "").strip(), "version", errors, _("版本号"))
         started_from = _date_field((args.get("started_from") or "").strip(), "started_from", errors)
         started_to = _date_field((args.get("started_to") or "").strip(), "started_to", errors)
         if started_from and started_to and started_from > started_to:
-            errors["started_to"] = ["结束日期不能早于开始日期。"]
+            errors["started_to"] = [_("结束日期不能早于开始日期。")]
         subject = (args.get("subject") or "").strip()
         if len(subject) > 200:
-            errors["subject"] = ["主体名称或统一社会信用代码最多 200 个字符。"]
+            errors["subject"] = [_("主体名称或统一社会信用代码最多 200 个字符。")]
         if errors:
-            raise InvalidInputError("筛选条件有误，请按提示修改。", errors)
+            raise InvalidInputError(_("筛选条件有误，请按提示修改。"), errors)
         return cls(status, version, subject, started_from, started_to)
 
     def as_args(self) -> dict[str, str]:
@@ -157,7 +159,7 @@ def parse_page(raw: str | None) -> int:
     if not text:
         return 1
     if not text.isdigit() or int(text) < 1:
-        raise InvalidInputError("页码有误。", {"page": ["页码必须是正整数。"]})
+        raise InvalidInputError(_("页码有误。"), {"page": [_("页码必须是正整数。")]})
     return min(int(text), MAX_ID)
 
 
@@ -301,7 +303,7 @@ def get_instance(session: Session, instance_id: int, actor: User) -> ProcessInst
     _authorize(actor)
     instance = session.get(ProcessInstance, instance_id) if 0 < instance_id <= MAX_ID else None
     if instance is None:
-        raise NotFoundError("流程实例不存在。")
+        raise NotFoundError(_("流程实例不存在。"))
     return instance
 
 
@@ -316,7 +318,7 @@ def diagram_xml(version: ProcessVersion) -> str | None:
 
 def _kind(spec: Any) -> str:
     name = type(spec).__name__
-    return ELEMENT_KINDS.get(name, name)
+    return str(ELEMENT_KINDS.get(name, name))
 
 
 def _when(stamp: float | None, tz: tzinfo) -> datetime | None:
@@ -346,13 +348,13 @@ class EngineView:
 def _engine_view(session: Session, instance: ProcessInstance, tz: tzinfo) -> EngineView:
     view = EngineView()
     if not instance.state:
-        view.problem = "该实例没有保存的流程状态。"
+        view.problem = _("该实例没有保存的流程状态。")
         return view
     try:
         load_specs(instance.version)
         workflow = runner.load(instance.state, host.script_engine_for(session, instance))
     except (EngineError, ServiceError) as exc:
-        view.problem = f"无法读取该实例的流程状态：{exc}"
+        view.problem = _("无法读取该实例的流程状态：%(error)s", error=exc)
         return view
     every = list(workflow.tasks.values())
     for subprocess in workflow.subprocesses.values():
@@ -543,7 +545,8 @@ def parse_ids(values: Iterable[str]) -> list[int]:
                 bad.append(part)
     if bad:
         raise InvalidInputError(
-            "实例编号有误。", {"ids": [f"实例编号必须是正整数：{'、'.join(bad[:10])}"]}
+            _("实例编号有误。"),
+            {"ids": [_("实例编号必须是正整数：%(ids)s", ids="、".join(bad[:10]))]},
         )
     return list(dict.fromkeys(ids))
 
@@ -552,13 +555,16 @@ def parse_target(session: Session, key: str, raw: str | None) -> int:
     """The target version number; InvalidInputError when it is not a version of `key`."""
     text = (raw or "").strip()
     errors: dict[str, list[str]] = {}
-    number = _int_field(text, "target", errors, "目标版本")
+    number = _int_field(text, "target", errors, _("目标版本"))
     if errors or number is None:
         raise InvalidInputError(
-            "请选择目标版本。", errors or {"target": ["请选择要迁移到的版本。"]}
+            _("请选择目标版本。"), errors or {"target": [_("请选择要迁移到的版本。")]}
         )
     if number not in {v.version for v in _versions(session, key)}:
-        raise InvalidInputError("目标版本不存在。", {"target": [f"流程 {key} 没有版本 {number}。"]})
+        raise InvalidInputError(
+            _("目标版本不存在。"),
+            {"target": [_("流程 %(key)s 没有版本 %(version)s。", key=key, version=number)]},
+        )
     return number
 
 
@@ -599,11 +605,18 @@ def dry_run_many(
     for instance_id in instance_ids:
         instance = session.get(ProcessInstance, instance_id)
         if instance is None:
-            reports.append(_refused(instance_id, "流程实例不存在。"))
+            reports.append(_refused(instance_id, _("流程实例不存在。")))
             continue
         if instance.process_key != key:
             reports.append(
-                _refused(instance_id, f"该实例属于流程 {instance.process_key}，不属于 {key}。")
+                _refused(
+                    instance_id,
+                    _(
+                        "该实例属于流程 %(owner)s，不属于 %(key)s。",
+                        owner=instance.process_key,
+                        key=key,
+                    ),
+                )
             )
             continue
         try:
@@ -623,7 +636,7 @@ def run_migration(
     _authorize(actor)
     _versions(session, key)
     if not instance_ids:
-        raise InvalidInputError("请至少选择一个实例。", {"ids": ["请至少选择一个实例。"]})
+        raise InvalidInputError(_("请至少选择一个实例。"), {"ids": [_("请至少选择一个实例。")]})
     own: list[int] = []
     results: list[dict[str, Any]] = []
     keys = dict(
@@ -637,7 +650,14 @@ def run_migration(
         if instance_id in keys and keys[instance_id] != key:
             results.append(
                 {
-                    **_refused(instance_id, f"该实例属于流程 {keys[instance_id]}，不属于 {key}。"),
+                    **_refused(
+                        instance_id,
+                        _(
+                            "该实例属于流程 %(owner)s，不属于 %(key)s。",
+                            owner=keys[instance_id],
+                            key=key,
+                        ),
+                    ),
                     "outcome": "refused",
                 }
             )

@@ -18,6 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import has_request_context
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy.orm import Session
 
@@ -35,23 +37,31 @@ clock.install()  # SpiffWorkflow's timer module reads "now" from the engine cloc
 
 TIMER_KINDS = ("timeDuration", "timeDate", "timeCycle")
 MAX_EXPRESSION = 2000
-WEEKDAYS = "一二三四五六日"
+WEEKDAYS = (
+    _l("星期一"),
+    _l("星期二"),
+    _l("星期三"),
+    _l("星期四"),
+    _l("星期五"),
+    _l("星期六"),
+    _l("星期日"),
+)
 HELPER_DOCS = {
-    "today": ("today()", "今天的日期（部署时区），ISO 格式，如 2026-11-20。"),
-    "now_iso": ("now_iso()", "引擎时钟的当前时刻，ISO 8601 带时区偏移。"),
+    "today": ("today()", _l("今天的日期（部署时区），ISO 格式，如 2026-11-20。")),
+    "now_iso": ("now_iso()", _l("引擎时钟的当前时刻，ISO 8601 带时区偏移。")),
     "add_working_days": (
         "add_working_days(days, start=None)",
-        "start（默认今天）之后第 days 个工作日的日期，ISO 格式；按工作日历跳过节假日。",
+        _l("start（默认今天）之后第 days 个工作日的日期，ISO 格式；按工作日历跳过节假日。"),
     ),
     "deadline_after_working_days": (
         "deadline_after_working_days(days, start=None)",
-        "start（默认今天）之后第 days 个工作日的 23:59:59（带 +08:00），可直接用作 timeDate。",
+        _l("start（默认今天）之后第 days 个工作日的 23:59:59（带 +08:00），可直接用作 timeDate。"),
     ),
     "working_days_between": (
         "working_days_between(start, end)",
-        "start 之后到 end（含）之间的工作日天数。",
+        _l("start 之后到 end（含）之间的工作日天数。"),
     ),
-    "Decimal": ("Decimal(value)", "十进制数，用于金额等精确计算，如 Decimal('0.1')。"),
+    "Decimal": ("Decimal(value)", _l("十进制数，用于金额等精确计算，如 Decimal('0.1')。")),
 }
 TIMER_EXAMPLES = {
     "timeDuration": ['"P5D"', '"PT2H"', 'f"PT{cooling_hours}H"'],
@@ -94,7 +104,7 @@ def helpers() -> list[dict[str, str]]:
         {
             "name": name,
             "signature": HELPER_DOCS.get(name, (name, ""))[0],
-            "doc": HELPER_DOCS.get(name, ("", name))[1],
+            "doc": _plain(HELPER_DOCS.get(name, ("", name))[1]),
         }
         for name in HELPER_NAMES
     ]
@@ -114,7 +124,9 @@ def _refuse(message: str) -> InvalidInputError:
 def _evaluate(session: Session, expression: str, data: Mapping[str, Any]) -> Any:
     refusal = check_source(expression, "eval")
     if refusal is not None:
-        raise _refuse(f"表达式无法在沙箱中编译（{refusal}）。定时器须是 Python 表达式。")
+        raise _refuse(
+            _("表达式无法在沙箱中编译（%(reason)s）。定时器须是 Python 表达式。", reason=refusal)
+        )
     environment = RestrictedTaskDataEnvironment(
         script_helpers(get_calendar(session), SETTINGS.timezone)
     )
@@ -123,30 +135,44 @@ def _evaluate(session: Session, expression: str, data: Mapping[str, Any]) -> Any
     except NameError as exc:
         name = getattr(exc, "name", None) or str(exc)
         raise _refuse(
-            f"表达式用到了 {name}：它不是可用的函数，预览时也没有这个流程变量。"
-            f'如果 {name} 是流程变量，请在示例数据中给出它的值，或先用固定值预览，如 "P5D"。'
+            _(
+                "表达式用到了 %(name)s：它不是可用的函数，预览时也没有这个流程变量。"
+                '如果 %(name)s 是流程变量，请在示例数据中给出它的值，或先用固定值预览，如 "P5D"。',
+                name=name,
+            )
         ) from exc
     except SandboxError as exc:
-        raise _refuse(f"表达式被沙箱拒绝：{exc}") from exc
+        raise _refuse(_("表达式被沙箱拒绝：%(error)s", error=exc)) from exc
     except Exception as exc:  # noqa: BLE001 - any failure of the user's expression
-        raise _refuse(f"表达式运行出错：{type(exc).__name__}: {exc}"[:300]) from exc
+        problem = f"{type(exc).__name__}: {exc}"
+        raise _refuse(_("表达式运行出错：%(error)s", error=problem)[:300]) from exc
 
 
 def _display(moment: datetime, now: datetime) -> str:
     local = moment.astimezone(ZoneInfo(SETTINGS.timezone))
-    text = f"{local:%Y-%m-%d %H:%M}（星期{WEEKDAYS[local.weekday()]}）"
+    text = _(
+        "%(time)s（%(weekday)s）",
+        time=f"{local:%Y-%m-%d %H:%M}",
+        weekday=_plain(WEEKDAYS[local.weekday()]),
+    )
     delta = moment - now
     if delta < timedelta(0):
-        return f"{text}，已过期"
-    return f"{text}，{_span(delta)}后"
+        return _("%(time)s，已过期", time=text)
+    return _("%(time)s，%(span)s后", time=text, span=_span(delta))
 
 
 def _span(delta: timedelta) -> str:
     """ "5 天"、"3 小时 20 分钟" (zero parts left out; under a minute: "不到 1 分钟")."""
     minutes = int(delta.total_seconds()) // 60
-    parts = [(minutes // 1440, "天"), (minutes % 1440 // 60, "小时"), (minutes % 60, "分钟")]
-    shown = [f"{n} {unit}" for n, unit in parts if n]
-    return " ".join(shown) if shown else "不到 1 分钟"
+    days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
+    shown = []
+    if days:
+        shown.append(_("%(n)s 天", n=days))
+    if hours:
+        shown.append(_("%(n)s 小时", n=hours))
+    if mins:
+        shown.append(_("%(n)s 分钟", n=mins))
+    return " ".join(shown) if shown else _("不到 1 分钟")
 
 
 def _due(kind: str, value: str, now: datetime) -> tuple[datetime, str]:
@@ -158,19 +184,32 @@ def _due(kind: str, value: str, now: datetime) -> tuple[datetime, str]:
             return now + TimerEventDefinition.get_timedelta_from_start(parsed, now), ""
         if kind == "timeCycle":
             cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(value)
-            times = "无限次" if cycles < 0 else f"{cycles} 次"
-            return start, f"之后每隔 {_span(duration)}触发一次，共 {times}。"
+            times = _("无限次") if cycles < 0 else _("%(n)s 次", n=cycles)
+            return start, _(
+                "之后每隔 %(span)s触发一次，共 %(times)s。", span=_span(duration), times=times
+            )
         due = TimerEventDefinition.parse_time_or_duration(value)
     except Exception as exc:  # noqa: BLE001 - the library raises bare Exceptions
         raise _refuse(
-            f"{value!r} 不是有效的 ISO 8601 {kind}。示例：{examples}"
-            "（T 之后不能用 D，如 PT1D 无效）。"
+            _(
+                "%(value)s 不是有效的 ISO 8601 %(kind)s。示例：%(examples)s"
+                "（T 之后不能用 D，如 PT1D 无效）。",
+                value=repr(value),
+                kind=kind,
+                examples=examples,
+            )
         ) from exc
     if not isinstance(due, datetime):
-        raise _refuse(f"timeDate 需要一个日期时间，而 {value!r} 是一段时长。示例：{examples}")
+        raise _refuse(
+            _(
+                "timeDate 需要一个日期时间，而 %(value)s 是一段时长。示例：%(examples)s",
+                value=repr(value),
+                examples=examples,
+            )
+        )
     note = ""
     if not re.search(r"(Z|[+-]\d{2}:?\d{2})$", value.strip(), re.I):
-        note = "该时间没有时区，将使用服务器时区；请加上 +08:00。"
+        note = _("该时间没有时区，将使用服务器时区；请加上 +08:00。")
     return due, note
 
 
@@ -185,35 +224,49 @@ def timer_preview(
     """
     if kind not in TIMER_KINDS:
         raise InvalidInputError(
-            "定时器类型须为 timeDuration、timeDate 或 timeCycle。",
+            _("定时器类型须为 timeDuration、timeDate 或 timeCycle。"),
             {
                 "kind": [
-                    "请选择定时器类型：timeDuration（时长）、timeDate（日期）或 timeCycle（循环）。"
+                    _(
+                        "请选择定时器类型：timeDuration（时长）、timeDate（日期）"
+                        "或 timeCycle（循环）。"
+                    )
                 ]
             },
         )
     if not isinstance(expression, str) or not expression.strip():
-        raise _refuse('请填写定时器表达式，如 "P5D"（带引号）。')
+        raise _refuse(_('请填写定时器表达式，如 "P5D"（带引号）。'))
     if len(expression) > MAX_EXPRESSION:
-        raise _refuse(f"表达式过长：最多 {MAX_EXPRESSION} 个字符。")
+        raise _refuse(_("表达式过长：最多 %(max)s 个字符。", max=MAX_EXPRESSION))
     if data is not None and not isinstance(data, Mapping):
-        raise InvalidInputError("示例数据须是 JSON 对象。", {"data": ["须是 JSON 对象。"]})
+        raise InvalidInputError(_("示例数据须是 JSON 对象。"), {"data": [_("须是 JSON 对象。")]})
     literal = expression.strip()
     if re.match(ISO_LITERAL, literal, re.I):
         raise _refuse(
-            f'定时器 {literal} 没有加引号：定时器表达式是 Python 表达式，请写成 "{literal}"。'
+            _(
+                "定时器 %(literal)s 没有加引号：定时器表达式是 Python 表达式，"
+                '请写成 "%(literal)s"。',
+                literal=literal,
+            )
         )
     now = clock.now()
     value = _evaluate(session, expression, data or {})
     if not isinstance(value, str):
         raise _refuse(
-            f"表达式的结果须是 ISO 8601 字符串，实际得到 {type(value).__name__}：{value!r}"[:300]
+            _(
+                "表达式的结果须是 ISO 8601 字符串，实际得到 %(type)s：%(value)s",
+                type=type(value).__name__,
+                value=repr(value),
+            )[:300]
         )
     due, note = _due(kind, value, now)
     local = due.astimezone(ZoneInfo(SETTINGS.timezone))
-    message = f"按当前时间计算，定时器将于 {_display(due, now)}触发。"
+    message = _("按当前时间计算，定时器将于 %(when)s触发。", when=_display(due, now))
     if due < now:
-        message = f"该时间 {local:%Y-%m-%d %H:%M} 已过，定时器开始等待时会立即触发。"
+        message = _(
+            "该时间 %(when)s 已过，定时器开始等待时会立即触发。",
+            when=f"{local:%Y-%m-%d %H:%M}",
+        )
     return {
         "ok": True,
         "kind": kind,

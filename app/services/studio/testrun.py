@@ -23,6 +23,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -55,7 +57,7 @@ class DraftInvalidError(InvalidInputError):
     """The draft does not pass the deploy checks; `problems` lists them (file, line, element)."""
 
     def __init__(self, problems: list[dict[str, Any]]) -> None:
-        super().__init__("草稿未通过校验，不能测试运行。请按问题列表修改草稿后再试。")
+        super().__init__(_("草稿未通过校验，不能测试运行。请按问题列表修改草稿后再试。"))
         self.problems = problems
         self.details = {"problems": problems}
 
@@ -70,15 +72,23 @@ def parse_json_object(text: str | None, field_name: str, label: str) -> dict[str
         return {}
     if len(text) > MAX_JSON_CHARS:
         raise InvalidInputError(
-            f"{label}过长。", {field_name: [f"{label}最多 {MAX_JSON_CHARS} 个字符。"]}
+            _("%(label)s过长。", label=label),
+            {field_name: [_("%(label)s最多 %(max)s 个字符。", label=label, max=MAX_JSON_CHARS)]},
         )
     try:
         value = json.loads(text)
     except ValueError as exc:
-        message = f"{label}不是有效的 JSON（第 {getattr(exc, 'lineno', 1)} 行）：{exc}"
-        raise InvalidInputError(f"{label}不是有效的 JSON。", {field_name: [message]}) from exc
+        message = _(
+            "%(label)s不是有效的 JSON（第 %(line)s 行）：%(error)s",
+            label=label,
+            line=getattr(exc, "lineno", 1),
+            error=exc,
+        )
+        raise InvalidInputError(
+            _("%(label)s不是有效的 JSON。", label=label), {field_name: [message]}
+        ) from exc
     if not isinstance(value, dict):
-        message = f'{label}必须是 JSON 对象，例如 {{"record_ids": [1]}}。'
+        message = _('%(label)s必须是 JSON 对象，例如 {"record_ids": [1]}。', label=label)
         raise InvalidInputError(message, {field_name: [message]})
     return value
 
@@ -92,10 +102,13 @@ def _check_sample_data(data: dict[str, Any]) -> None:
     if bad:
         names = "、".join(bad)
         raise InvalidInputError(
-            "样例数据含有无效的字段名。",
+            _("样例数据含有无效的字段名。"),
             {
                 "sample_data": [
-                    f"字段名 {names} 无效：须为英文标识符，不以 _ 开头，不与脚本函数同名。"
+                    _(
+                        "字段名 %(names)s 无效：须为英文标识符，不以 _ 开头，不与脚本函数同名。",
+                        names=names,
+                    )
                 ]
             },
         )
@@ -104,12 +117,16 @@ def _check_sample_data(data: dict[str, Any]) -> None:
 def _check_service_results(results: dict[str, Any], used: set[str]) -> None:
     unknown = sorted(set(results) - used)
     if unknown:
-        listed = "、".join(sorted(used)) or "（无）"
+        listed = "、".join(sorted(used)) or _("（无）")
         raise InvalidInputError(
-            "服务任务样例结果中有草稿未使用的处理器。",
+            _("服务任务样例结果中有草稿未使用的处理器。"),
             {
                 "service_results": [
-                    f"草稿中没有服务任务使用 {'、'.join(unknown)}；可用的处理器：{listed}。"
+                    _(
+                        "草稿中没有服务任务使用 %(unknown)s；可用的处理器：%(listed)s。",
+                        unknown="、".join(unknown),
+                        listed=listed,
+                    )
                 ]
             },
         )
@@ -120,7 +137,7 @@ def _check_service_results(results: dict[str, Any], used: set[str]) -> None:
 
 def _require_studio(actor: User) -> None:
     if actor.role not in (Role.PROCESS_OWNER, Role.ADMIN):
-        raise NotAllowedError("只有流程管理员和系统管理员可以测试运行草稿。")
+        raise NotAllowedError(_("只有流程管理员和系统管理员可以测试运行草稿。"))
 
 
 def get_run(session: Session, run_id: int, actor: User, *, lock: bool = False) -> DraftTestRun:
@@ -130,7 +147,7 @@ def get_run(session: Session, run_id: int, actor: User, *, lock: bool = False) -
         query = query.with_for_update().execution_options(populate_existing=True)
     run = session.scalar(query)
     if run is None:
-        raise NotFoundError("测试运行不存在（可能已被删除）。")
+        raise NotFoundError(_("测试运行不存在（可能已被删除）。"))
     return run
 
 
@@ -150,7 +167,7 @@ def get_draft(session: Session, draft_id: int, actor: User) -> ProcessDraft:
     _require_studio(actor)
     draft = session.get(ProcessDraft, draft_id)
     if draft is None:
-        raise NotFoundError("草稿不存在。")
+        raise NotFoundError(_("草稿不存在。"))
     return draft
 
 
@@ -187,9 +204,9 @@ def _read_state(row: DraftTestRun) -> dict[str, Any]:
     try:
         state = json.loads(row.state)
     except ValueError as exc:
-        raise ConflictError("测试运行的状态无法读取，请删除后重新开始。") from exc
+        raise ConflictError(_("测试运行的状态无法读取，请删除后重新开始。")) from exc
     if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
-        raise ConflictError("测试运行的状态格式已过期，请删除后重新开始。")
+        raise ConflictError(_("测试运行的状态格式已过期，请删除后重新开始。"))
     return state
 
 
@@ -199,7 +216,7 @@ def _load(session: Session, row: DraftTestRun) -> _Run:
     try:
         workflow = dry_run.loads(state["workflow"], engine)
     except EngineError as exc:
-        raise ConflictError(f"{exc} 请删除该测试运行后重新开始。") from exc
+        raise ConflictError(_("%(error)s 请删除该测试运行后重新开始。", error=exc)) from exc
     return _Run(row, state, engine, workflow, datetime.fromisoformat(state["clock"]))
 
 
@@ -251,12 +268,14 @@ def start_run(
     """
     draft = get_draft(session, draft_id, actor)
     if draft.status != "open":
-        raise ConflictError("该草稿已发布或已放弃，不能再测试运行。请新建草稿。")
+        raise ConflictError(_("该草稿已发布或已放弃，不能再测试运行。请新建草稿。"))
     if not isinstance(sample_data, dict):
-        raise InvalidInputError("样例数据必须是 JSON 对象。", {"sample_data": ["须为 JSON 对象。"]})
+        raise InvalidInputError(
+            _("样例数据必须是 JSON 对象。"), {"sample_data": [_("须为 JSON 对象。")]}
+        )
     if not isinstance(service_results, dict):
         raise InvalidInputError(
-            "服务任务样例结果必须是 JSON 对象。", {"service_results": ["须为 JSON 对象。"]}
+            _("服务任务样例结果必须是 JSON 对象。"), {"service_results": [_("须为 JSON 对象。")]}
         )
     _check_sample_data(sample_data)
     spec, subprocess_specs = check_draft(draft)
@@ -451,18 +470,18 @@ def _flush(session: Session) -> None:
     try:
         session.flush()
     except StaleDataError as exc:
-        raise ConflictError("该测试运行刚被另一个操作更新，请刷新页面查看最新状态。") from exc
+        raise ConflictError(_("该测试运行刚被另一个操作更新，请刷新页面查看最新状态。")) from exc
 
 
 _STOPPED = {
-    "completed": "测试运行已结束，不能继续操作。可以删除后重新开始。",
-    "error": "测试运行已出错停止，请修改草稿或样例数据后重新开始测试运行。",
+    "completed": _l("测试运行已结束，不能继续操作。可以删除后重新开始。"),
+    "error": _l("测试运行已出错停止，请修改草稿或样例数据后重新开始测试运行。"),
 }
 
 
 def _require_running(row: DraftTestRun) -> None:
     if row.status != "running":
-        raise ConflictError(_STOPPED.get(row.status, "测试运行已停止，不能继续操作。"))
+        raise ConflictError(str(_STOPPED.get(row.status, _l("测试运行已停止，不能继续操作。"))))
 
 
 def _running(session: Session, run_id: int, actor: User) -> _Run:
@@ -493,10 +512,10 @@ def complete_task(
     run = _load(session, row)
     task = dry_run.find_task(run.workflow, task_id)
     if task is None and task_id not in (run.state.get("seen_tasks") or []):
-        raise NotFoundError("测试运行中没有这个任务。")
+        raise NotFoundError(_("测试运行中没有这个任务。"))
     _require_running(row)
     if task is None or not dry_run.is_ready_user_task(task):
-        raise ConflictError("该任务已办理或已取消（可能是重复提交），请刷新页面查看最新状态。")
+        raise ConflictError(_("该任务已办理或已取消（可能是重复提交），请刷新页面查看最新状态。"))
     data = validate_form(_schema(run.state, task), form_data)
     by = actor.display_name or actor.username
     lane = task.task_spec.lane
@@ -526,7 +545,7 @@ def fire_timer(session: Session, run_id: int, actor: User) -> DraftTestRun:
     run = _running(session, run_id, actor)
     due = runner.next_timer_due(run.workflow)
     if due is None:
-        raise ConflictError("该测试运行当前没有等待中的定时器。")
+        raise ConflictError(_("该测试运行当前没有等待中的定时器。"))
     previous = run.at
     run.at = max(run.at, due + _JUST_AFTER)  # the library fires a timer once now > due
 
@@ -547,14 +566,20 @@ def send_message(
     """Deliver a message to the run (correlation values are taken from the payload)."""
     name = (name or "").strip()
     if not name:
-        raise InvalidInputError("请填写消息名称。", {"name": ["请填写消息名称。"]})
+        raise InvalidInputError(_("请填写消息名称。"), {"name": [_("请填写消息名称。")]})
     if not isinstance(payload, dict):
-        raise InvalidInputError("消息内容必须是 JSON 对象。", {"payload": ["须为 JSON 对象。"]})
+        raise InvalidInputError(
+            _("消息内容必须是 JSON 对象。"), {"payload": [_("须为 JSON 对象。")]}
+        )
     run = _running(session, run_id, actor)
     waiting = sorted({w for w, _ in runner.snapshot(run.workflow).waiting_messages})
     if name not in waiting:
-        listed = "、".join(waiting) or "无"
-        message = f"测试运行当前不在等待消息 {name}（正在等待的消息：{listed}）。"
+        listed = "、".join(waiting) or _("无")
+        message = _(
+            "测试运行当前不在等待消息 %(name)s（正在等待的消息：%(listed)s）。",
+            name=name,
+            listed=listed,
+        )
         raise InvalidInputError(message, {"name": [message]})
     payload = runner.jsonable(payload)
     run.received = {"name": name, "payload": payload}

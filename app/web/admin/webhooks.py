@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from app.auth import role_required
 from app.extensions import db
+from app.i18n import N_
 from app.models import DeliveryState, Role, WebhookDelivery, WebhookEndpoint
 from app.services import webhooks
 from app.services.errors import InvalidInputError
@@ -20,16 +21,16 @@ from app.web.admin import bp
 
 PER_PAGE = 30
 STATE_LABELS = {
-    DeliveryState.PENDING: "待投递",
-    DeliveryState.DELIVERED: "已送达",
-    DeliveryState.DEAD: "死信",
-    DeliveryState.DISCARDED: "已放弃",
+    DeliveryState.PENDING: N_("待投递"),
+    DeliveryState.DELIVERED: N_("已送达"),
+    DeliveryState.DEAD: N_("死信"),
+    DeliveryState.DISCARDED: N_("已放弃"),
 }
 SECRET_MODE_LABELS = {
-    "generate": "生成专用密钥（仅显示一次）",
-    "system": "使用系统密钥（WEBHOOK_SECRET）",
-    "custom": "自行填写",
-    "keep": "保持不变",
+    "generate": N_("生成专用密钥（仅显示一次）"),
+    "system": N_("使用系统密钥（WEBHOOK_SECRET）"),
+    "custom": N_("自行填写"),
+    "keep": N_("保持不变"),
 }
 
 

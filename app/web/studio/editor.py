@@ -300,21 +300,30 @@ def form_preview(id: int) -> ViewResult:
         try:
             schema = json.loads(schema)
         except json.JSONDecodeError as exc:
-            raise _schema_invalid(f"JSON 格式错误（第 {exc.lineno} 行）：{exc.msg}。") from exc
+            raise _schema_invalid(
+                _("JSON 格式错误（第 %(line)s 行）：%(error)s。", line=exc.lineno, error=exc.msg)
+            ) from exc
     if not isinstance(schema, dict):
-        raise _schema_invalid("表单须是一个 JSON 对象（JSON Schema）。")
+        raise _schema_invalid(_("表单须是一个 JSON 对象（JSON Schema）。"))
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
-        where = "/".join(str(p) for p in exc.path) or "根"
-        raise _schema_invalid(f"不是有效的 JSON Schema（位置：{where}）：{exc.message}") from exc
+        where = "/".join(str(p) for p in exc.path) or _("根")
+        raise _schema_invalid(
+            _(
+                "不是有效的 JSON Schema（位置：%(where)s）：%(error)s",
+                where=where,
+                error=exc.message,
+            )
+        ) from exc
     if schema.get("type") != "object" or not isinstance(schema.get("properties", {}), dict):
-        raise _schema_invalid('任务表单的顶层须是 "type": "object"，字段写在 properties 中。')
+        raise _schema_invalid(_('任务表单的顶层须是 "type": "object"，字段写在 properties 中。'))
     try:
         fields = schema_form.build_fields(schema, {}, {})
         html = render_template("studio/editor_form_preview.html", schema=schema, fields=fields)
     except Exception as exc:  # noqa: BLE001 - an odd schema must not give a 500
-        raise _schema_invalid(f"无法按该表单渲染：{type(exc).__name__}: {exc}"[:300]) from exc
+        problem = f"{type(exc).__name__}: {exc}"
+        raise _schema_invalid(_("无法按该表单渲染：%(error)s", error=problem)[:300]) from exc
     return Response(html, mimetype="text/html")
 
 

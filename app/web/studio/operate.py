@@ -222,7 +222,7 @@ def migrate(key: str) -> tuple[str, int]:
         ids = service.parse_ids(request.args.getlist("ids"))
         target = service.parse_target(db.session, key, request.args.get("target"))
         if not ids:
-            raise InvalidInputError("请至少选择一个实例。", {"ids": [_("请至少选择一个实例。")]})
+            raise InvalidInputError(_("请至少选择一个实例。"), {"ids": [_("请至少选择一个实例。")]})
     except InvalidInputError as exc:
         return _chooser(key, 422, errors=exc.fields)
     reports = service.dry_run_many(db.session, key, ids, target, _actor())
@@ -247,7 +247,7 @@ def migrate_run(key: str) -> tuple[str, int]:
         ids = service.parse_ids(request.form.getlist("ids"))
         target = service.parse_target(db.session, key, request.form.get("target"))
         if not ids:
-            raise InvalidInputError("请至少选择一个实例。", {"ids": [_("请至少选择一个实例。")]})
+            raise InvalidInputError(_("请至少选择一个实例。"), {"ids": [_("请至少选择一个实例。")]})
     except InvalidInputError as exc:
         return _chooser(key, 422, errors=exc.fields)
     with transaction() as session:
