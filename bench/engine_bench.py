@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -81,10 +81,17 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def run(
-    url: str | None, sizes: tuple[int, ...] = (10, 100, 500), samples: int = 30
+def measure(
+    url: str | None,
+    sizes: tuple[int, ...],
+    samples: int,
+    after_size: Callable[[int, Callable[[], float]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows of {backend, completed, p50_ms, p95_ms, state_kb} for each instance size."""
+    """Rows of {backend, completed, p50_ms, p95_ms, state_kb} for each instance size.
+
+    `after_size(size, complete)` may run more completions (`complete()` does one and counts it)
+    once a size is measured, e.g. under a profiler.
+    """
     rows = []
     with scratch_database(url) as db_url:
         migrate.upgrade(db_url)
@@ -96,12 +103,16 @@ def run(
                 instance = instances.start_instance(session, "bench_review", {}, reviewer)
                 instance_id, reviewer_id = instance.id, reviewer.id
             done = 0
+
+            def complete() -> float:
+                nonlocal done
+                done += 1
+                return _complete_once(instance_id, reviewer_id)
+
             for size in sizes:
                 while done < size:
-                    _complete_once(instance_id, reviewer_id)
-                    done += 1
-                timings = [_complete_once(instance_id, reviewer_id) for _ in range(samples)]
-                done += samples
+                    complete()
+                timings = [complete() for _ in range(samples)]
                 with transaction() as session:
                     state_kb = len(session.get(ProcessInstance, instance_id).state) / 1024
                 rows.append(
@@ -113,4 +124,13 @@ def run(
                         "state_kb": state_kb,
                     }
                 )
+                if after_size is not None:
+                    after_size(size, complete)
     return rows
+
+
+def run(
+    url: str | None, sizes: tuple[int, ...] = (10, 100, 500), samples: int = 30
+) -> list[dict[str, Any]]:
+    """Rows of {backend, completed, p50_ms, p95_ms, state_kb} for each instance size."""
+    return measure(url, sizes, samples)
