@@ -4,6 +4,11 @@ The document is written here as data, next to the code it describes. tests/api/t
 keeps the two honest: every route of the app is in the document and every path of the document
 is a route, the document validates against the OpenAPI 3.1 schema, and the responses of every
 endpoint conform to it (schemathesis generates requests from it as well).
+
+Every human-readable text (titles, summaries, descriptions, tag names) is a lazy gettext string
+(`_l`, Chinese msgid, English in app/translations). The data below stays lazy; `openapi_document`
+resolves it in one locale (the request's, from app.i18n.select_locale: `?lang=`, the session,
+the signed-in user; Chinese by default) and caches one resolved document per locale.
 """
 
 from __future__ import annotations
@@ -13,7 +18,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, has_app_context, jsonify, render_template, url_for
+from flask_babel import force_locale, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from werkzeug.wrappers import Response
 
 from app.api import bp
@@ -26,8 +34,16 @@ docs_bp = Blueprint("api_docs", __name__)
 API_VERSION = "1.0.0"
 MAX_IMPORT_ROWS = 500
 INT32_MAX = 2_147_483_647
+DEFAULT_LOCALE = "zh_CN"
+LOCALES = ("zh_CN", "en")  # the values of `?lang=` (config BABEL_SUPPORTED_LOCALES)
 
 Schema = dict[str, Any]
+Text = str | LazyString
+
+
+def _join(*parts: Text) -> LazyString:
+    """Lazy concatenation: each part is translated when the document is resolved."""
+    return LazyString(lambda: "".join(str(part) for part in parts))
 
 
 def _ref(name: str) -> Schema:
@@ -80,8 +96,8 @@ TASK_PROPS: dict[str, Schema] = {
     "name": _str(),
     "lane": NULL_STR,
     "state": _str(enum=["ready", "completed", "cancelled"]),
-    "department": {**NULL_INT, "description": "承办部门 id。"},
-    "assignee": {**NULL_INT, "description": "认领人用户 id。"},
+    "department": {**NULL_INT, "description": _l("承办部门 id。")},
+    "assignee": {**NULL_INT, "description": _l("认领人用户 id。")},
     "due_at": NULL_DATE_TIME,
     "created_at": DATE_TIME,
     "completed_at": NULL_DATE_TIME,
@@ -89,18 +105,23 @@ TASK_PROPS: dict[str, Schema] = {
 
 SCHEMAS: dict[str, Schema] = {
     "Error": {
-        "description": "所有错误的统一格式。`details.fields` 按字段列出校验错误（422）。",
+        "description": _l("所有错误的统一格式。`details.fields` 按字段列出校验错误（422）。"),
         **_obj(
             {
                 "error": _obj(
                     {
                         "code": _str(
-                            description="机器可读的错误码，如 bad_request、unauthorized、"
-                            "forbidden、not_found、conflict、too_large、unsupported_type、"
-                            "validation_failed、rate_limited。",
+                            description=_l(
+                                "机器可读的错误码，如 bad_request、unauthorized、forbidden、"
+                                "not_found、conflict、too_large、unsupported_type、"
+                                "validation_failed、rate_limited。"
+                            ),
                             examples=["validation_failed"],
                         ),
-                        "message": _str(minLength=1, description="给人看的中文说明。"),
+                        "message": _str(
+                            minLength=1,
+                            description=_l("给人看的说明，使用请求的语言（缺省为中文）。"),
+                        ),
                         "details": {
                             "type": "object",
                             "properties": {
@@ -110,17 +131,17 @@ SCHEMAS: dict[str, Schema] = {
                                         "type": "array",
                                         "items": {"type": "string"},
                                     },
-                                    "description": "字段名 → 错误说明列表（422）。",
+                                    "description": _l("字段名 → 错误说明列表（422）。"),
                                 },
                                 "errors": {
                                     "type": "array",
                                     "items": _ref("Problem"),
-                                    "description": "流程文件的问题列表（发布流程时的 422）。",
+                                    "description": _l("流程文件的问题列表（发布流程时的 422）。"),
                                 },
                                 "blocking": {
                                     "type": "array",
                                     "items": {"type": "string"},
-                                    "description": "迁移被拒绝的原因（409）。",
+                                    "description": _l("迁移被拒绝的原因（409）。"),
                                 },
                             },
                         },
@@ -131,7 +152,7 @@ SCHEMAS: dict[str, Schema] = {
     },
     "Problem": {
         "type": "object",
-        "description": "流程文件中的一个问题。",
+        "description": _l("流程文件中的一个问题。"),
         "required": ["message"],
         "properties": {
             "file": NULL_STR,
@@ -143,7 +164,7 @@ SCHEMAS: dict[str, Schema] = {
     "TokenRequest": _obj({"username": _str(minLength=1), "password": _str(minLength=1)}),
     "Token": _obj(
         {
-            "token": _str(description="Bearer 令牌，仅此一次返回；服务器只保存其哈希。"),
+            "token": _str(description=_l("Bearer 令牌，仅此一次返回；服务器只保存其哈希。")),
             "expires_at": DATE_TIME,
         }
     ),
@@ -164,7 +185,7 @@ SCHEMAS: dict[str, Schema] = {
             "files": {
                 "type": "array",
                 "items": _str(contentMediaType="application/octet-stream"),
-                "description": ".bpmn、.dmn 与表单 .json 文件（可多个）。",
+                "description": _l(".bpmn、.dmn 与表单 .json 文件（可多个）。"),
             }
         },
     },
@@ -189,8 +210,10 @@ SCHEMAS: dict[str, Schema] = {
         "required": ["process_key"],
         "properties": {
             "process_key": _str(minLength=1),
-            "data": {"type": "object", "description": "流程启动数据。"},
-            "subject_uscc": _str(description="审批人代企业发起时指定信用主体（企业用户忽略）。"),
+            "data": {"type": "object", "description": _l("流程启动数据。")},
+            "subject_uscc": _str(
+                description=_l("审批人代企业发起时指定信用主体（企业用户忽略）。")
+            ),
         },
     },
     "InstanceSummary": _obj(
@@ -234,7 +257,7 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "Terminate": {
         "type": "object",
-        "properties": {"reason": _str(description="终止原因（记入审计）。")},
+        "properties": {"reason": _str(description=_l("终止原因（记入审计）。"))},
     },
     "Attachment": _obj(
         {
@@ -252,7 +275,7 @@ SCHEMAS: dict[str, Schema] = {
         "required": ["file", "kind"],
         "properties": {
             "file": _str(contentMediaType="application/octet-stream"),
-            "kind": _str(minLength=1, maxLength=64, description="材料类型，如 license。"),
+            "kind": _str(minLength=1, maxLength=64, description=_l("材料类型，如 license。")),
         },
     },
     "MigrationReport": _obj(
@@ -277,7 +300,7 @@ SCHEMAS: dict[str, Schema] = {
         "properties": {
             "to": {
                 "oneOf": [{"type": "integer", "minimum": 1}, _str(pattern="^[0-9]*$")],
-                "description": "目标版本号；缺省为最新版本。",
+                "description": _l("目标版本号；缺省为最新版本。"),
             }
         },
     },
@@ -288,16 +311,16 @@ SCHEMAS: dict[str, Schema] = {
             **TASK_PROPS,
             "form": {
                 "type": ["object", "null"],
-                "description": "任务表单（JSON Schema），无表单时为 null。",
+                "description": _l("任务表单（JSON Schema），无表单时为 null。"),
             },
             "instructions": NULL_STR,
-            "data": {"type": "object", "description": "该任务可见的流程数据。"},
+            "data": {"type": "object", "description": _l("该任务可见的流程数据。")},
             "instance": {"oneOf": [_ref("Instance"), {"type": "null"}]},
         }
     ),
     "CompleteTask": {
         "type": "object",
-        "properties": {"data": {"type": "object", "description": "表单数据，按任务表单校验。"}},
+        "properties": {"data": {"type": "object", "description": _l("表单数据，按任务表单校验。")}},
     },
     "CompleteResult": _obj(
         {"instance": _ref("Instance"), "next_tasks": {"type": "array", "items": _ref("Task")}}
@@ -306,12 +329,12 @@ SCHEMAS: dict[str, Schema] = {
         "type": "object",
         "required": ["name", "message_id"],
         "properties": {
-            "name": _str(minLength=1, description="BPMN 消息名，如 dept_confirmation。"),
+            "name": _str(minLength=1, description=_l("BPMN 消息名，如 dept_confirmation。")),
             "message_id": _str(
-                minLength=1, maxLength=64, description="幂等键：重复发送返回相同结果。"
+                minLength=1, maxLength=64, description=_l("幂等键：重复发送返回相同结果。")
             ),
-            "correlation": {"type": "object", "description": '关联值，如 {"case_id": 1}。'},
-            "payload": {"type": "object", "description": "写入等待实例的数据。"},
+            "correlation": {"type": "object", "description": _l('关联值，如 {"case_id": 1}。')},
+            "payload": {"type": "object", "description": _l("写入等待实例的数据。")},
         },
     },
     "MessageResult": _obj({"delivered_to": {"type": "array", "items": {"type": "integer"}}}),
@@ -321,7 +344,7 @@ SCHEMAS: dict[str, Schema] = {
             "type": _str(enum=[t.value for t in RecordType]),
             "severity": {"type": ["string", "null"], "enum": [s.value for s in Severity] + [None]},
             "decision_no": _str(),
-            "department": _str(description="认定部门代码。"),
+            "department": _str(description=_l("认定部门代码。")),
             "authority": NULL_STR,
             "violation": NULL_STR,
             "decided_on": DATE,
@@ -336,7 +359,7 @@ SCHEMAS: dict[str, Schema] = {
     "CreditRecordPage": _page_of("CreditRecord"),
     "RecordRow": {
         "type": "object",
-        "description": "一条待导入的信用记录；按（uscc, decision_no）幂等。",
+        "description": _l("一条待导入的信用记录；按（uscc, decision_no）幂等。"),
         "required": [
             "uscc",
             "subject_name",
@@ -346,21 +369,21 @@ SCHEMAS: dict[str, Schema] = {
             "decided_on",
         ],
         "properties": {
-            "uscc": _str(description="统一社会信用代码（18 位，校验位须正确）。"),
-            "subject_name": _str(description="主体名称；USCC 未登记时据此新建主体。"),
+            "uscc": _str(description=_l("统一社会信用代码（18 位，校验位须正确）。")),
+            "subject_name": _str(description=_l("主体名称；USCC 未登记时据此新建主体。")),
             "record_type": _str(enum=[t.value for t in RecordType]),
             "severity": _str(enum=[s.value for s in Severity]),
-            "decision_no": _str(description="决定书文号。"),
-            "department": _str(description="认定部门代码。"),
+            "decision_no": _str(description=_l("决定书文号。")),
+            "department": _str(description=_l("认定部门代码。")),
             "decided_on": DATE,
             "published_on": DATE,
             "violation": _str(),
             "facts": _str(),
             "legal_basis": _str(),
             "penalty_types": {"type": "array", "items": _str()},
-            "fine_yuan": {"type": ["string", "number"], "description": "罚款金额（元）。"},
+            "fine_yuan": {"type": ["string", "number"], "description": _l("罚款金额（元）。")},
             "authority": _str(),
-            "platform": _str(description="来源平台。"),
+            "platform": _str(description=_l("来源平台。")),
         },
     },
     "RecordImport": {
@@ -372,7 +395,7 @@ SCHEMAS: dict[str, Schema] = {
                 "minItems": 1,
                 "maxItems": MAX_IMPORT_ROWS,
                 "items": _ref("RecordRow"),
-                "description": f"1–{MAX_IMPORT_ROWS} 条；超过 {MAX_IMPORT_ROWS} 条返回 413。",
+                "description": _l("1–%(max)s 条；超过 %(max)s 条返回 413。", max=MAX_IMPORT_ROWS),
             }
         },
     },
@@ -423,16 +446,16 @@ SCHEMAS: dict[str, Schema] = {
 }
 
 # Error responses, by status.
-ERRORS: dict[int, tuple[str, str]] = {
-    400: ("BadRequest", "请求格式错误（如请求体不是 JSON 对象）。"),
-    401: ("Unauthorized", "缺少、无效、过期或已撤销的访问令牌。"),
-    403: ("Forbidden", "当前账号的角色或集成令牌的权限范围（scope）不允许此操作。"),
-    404: ("NotFound", "对象不存在，或调用者无权知道它存在。"),
-    409: ("Conflict", "状态已变化：任务已不可办理、已被他人认领、版本冲突等。"),
-    413: ("TooLarge", "请求体或上传文件过大。"),
-    415: ("UnsupportedType", "不支持的文件类型（按文件内容识别）。"),
-    422: ("ValidationFailed", "校验失败；`details.fields` 按字段列出原因。"),
-    429: ("RateLimited", "请求过于频繁，请稍后再试。"),
+ERRORS: dict[int, tuple[str, Text]] = {
+    400: ("BadRequest", _l("请求格式错误（如请求体不是 JSON 对象）。")),
+    401: ("Unauthorized", _l("缺少、无效、过期或已撤销的访问令牌。")),
+    403: ("Forbidden", _l("当前账号的角色或集成令牌的权限范围（scope）不允许此操作。")),
+    404: ("NotFound", _l("对象不存在，或调用者无权知道它存在。")),
+    409: ("Conflict", _l("状态已变化：任务已不可办理、已被他人认领、版本冲突等。")),
+    413: ("TooLarge", _l("请求体或上传文件过大。")),
+    415: ("UnsupportedType", _l("不支持的文件类型（按文件内容识别）。")),
+    422: ("ValidationFailed", _l("校验失败；`details.fields` 按字段列出原因。")),
+    429: ("RateLimited", _l("请求过于频繁，请稍后再试。")),
 }
 
 
@@ -446,7 +469,7 @@ def _error_responses() -> dict[str, Any]:
     }
 
 
-def _ok(description: str, schema: Schema) -> dict[str, Any]:
+def _ok(description: Text, schema: Schema) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
@@ -454,7 +477,9 @@ def _json_body(schema: Schema, required: bool = True) -> dict[str, Any]:
     return {"required": required, "content": {"application/json": {"schema": schema}}}
 
 
-def _param(name: str, where: str, schema: Schema, description: str = "", **extra: Any) -> Schema:
+def _param(
+    name: str, where: str, schema: Schema, description: Text | None = None, **extra: Any
+) -> Schema:
     param = {"name": name, "in": where, "schema": schema, **extra}
     if where == "path":
         param["required"] = True
@@ -467,34 +492,67 @@ INSTANCE_ID = _param(
     "instance_id",
     "path",
     {"type": "integer", "minimum": 0, "maximum": INT32_MAX, "examples": [1]},
-    "流程实例 id。",
+    _l("流程实例 id。"),
 )
 TASK_ID = _param(
     "task_id",
     "path",
     _str(minLength=1, maxLength=64, pattern="^[A-Za-z0-9-]+$"),
-    "任务 id（UUID）。",
+    _l("任务 id（UUID）。"),
 )
 SERIAL = _param(
-    "serial", "path", _str(minLength=1, maxLength=128, pattern="^[^/?#%]+$"), "文书编号。"
+    "serial", "path", _str(minLength=1, maxLength=128, pattern="^[^/?#%]+$"), _l("文书编号。")
 )
 USCC = _param(
-    "uscc", "path", _str(minLength=1, maxLength=64, pattern="^[^/?#%]+$"), "统一社会信用代码。"
+    "uscc",
+    "path",
+    _str(minLength=1, maxLength=64, pattern="^[^/?#%]+$"),
+    _l("统一社会信用代码。"),
 )
 PAGING = [{"$ref": "#/components/parameters/page"}, {"$ref": "#/components/parameters/per_page"}]
+LANG = _param(
+    "lang",
+    "query",
+    _str(enum=list(LOCALES)),
+    _l(
+        "文档的语言：zh_CN 为中文，en 为英文。缺省时依次取浏览器会话中选过的语言、"
+        "已登录用户的语言设置，否则为中文。"
+    ),
+)
 
+# Integration token scope → the operations it opens.
 SCOPES = {
-    "records:import": "POST /records",
-    "messages:send": "POST /messages",
-    "read": "GET /process-definitions、GET /subjects/{uscc}/records",
+    "records:import": ("POST /records",),
+    "messages:send": ("POST /messages",),
+    "read": ("GET /process-definitions", "GET /subjects/{uscc}/records"),
 }
+
+# Tags: (name, description); operations name theirs with the same lazy string.
+TAG_AUTH = _l("认证")
+TAG_DEFINITIONS = _l("流程定义")
+TAG_INSTANCES = _l("流程实例")
+TAG_TASKS = _l("任务办理")
+TAG_RECORDS = _l("信用记录")
+TAG_DOCUMENTS = _l("文书")
+TAG_INTEGRATION = _l("集成")
+TAG_META = _l("文档")
+TAGS: list[tuple[LazyString, LazyString]] = [
+    (TAG_AUTH, _l("以用户名和密码换取个人令牌。")),
+    (TAG_DEFINITIONS, _l("发布与查看流程定义（BPMN、DMN 与表单）。")),
+    (TAG_INSTANCES, _l("发起、查看、迁移与运维流程实例，上传材料。")),
+    (TAG_TASKS, _l("待办与已办任务：查看、认领、退回认领与办理。")),
+    (TAG_RECORDS, _l("信用主体的信用记录。")),
+    (TAG_DOCUMENTS, _l("下载与核验已出具的文书。")),
+    (TAG_INTEGRATION, _l("供公共信用平台等外部系统调用：发送消息、导入信用记录。")),
+    (TAG_META, _l("本接口的 OpenAPI 文档。")),
+]
 
 
 def _operation(
     operation_id: str,
-    tag: str,
-    summary: str,
-    description: str,
+    tag: LazyString,
+    summary: Text,
+    description: Text,
     ok: dict[str, dict[str, Any]],
     errors: tuple[int, ...],
     *,
@@ -505,14 +563,16 @@ def _operation(
 ) -> dict[str, Any]:
     statuses = set(errors) if public else {401, 403, *errors}
     if scope:
-        description += f"\n\n集成令牌：需要权限范围 `{scope}`。"
+        description = _join(
+            description, "\n\n", _l("集成令牌：需要权限范围 `%(scope)s`。", scope=scope)
+        )
     elif not public:
-        description += "\n\n集成令牌：不可调用（403）。"
+        description = _join(description, "\n\n", _l("集成令牌：不可调用（403）。"))
     op: dict[str, Any] = {
         "operationId": operation_id,
         "tags": [tag],
         "summary": summary,
-        "description": description.strip(),
+        "description": description,
         "responses": {
             **ok,
             **{
@@ -536,21 +596,38 @@ MULTIPART = "multipart/form-data"
 
 
 def _paths() -> dict[str, Any]:
-    instance_ops = {
-        "suspend": ("挂起流程实例", "暂停计时器与办理，直至恢复。"),
-        "resume": ("恢复流程实例", "恢复一个已挂起的实例。"),
-        "terminate": ("终止流程实例", "终止实例并取消其待办任务；可附 `reason`。"),
-        "retry": ("重试出错的流程实例", "重试实例的未决事故（incident）。"),
+    instance_ops: dict[str, tuple[Text, Text]] = {
+        "suspend": (
+            _l("挂起流程实例"),
+            _l("暂停计时器与办理，直至恢复。流程负责人与管理员可调用；状态不允许时 409。"),
+        ),
+        "resume": (
+            _l("恢复流程实例"),
+            _l("恢复一个已挂起的实例。流程负责人与管理员可调用；状态不允许时 409。"),
+        ),
+        "terminate": (
+            _l("终止流程实例"),
+            _l(
+                "终止实例并取消其待办任务；可附 `reason`。"
+                "流程负责人与管理员可调用；状态不允许时 409。"
+            ),
+        ),
+        "retry": (
+            _l("重试出错的流程实例"),
+            _l("重试实例的未决事故（incident）。流程负责人与管理员可调用；状态不允许时 409。"),
+        ),
     }
     paths: dict[str, Any] = {
         "/auth/token": {
             "post": _operation(
                 "createToken",
-                "认证",
-                "以用户名和密码换取访问令牌",
-                "返回个人令牌（有效期由 API_TOKEN_TTL_HOURS 决定）；用户名或密码错误为 401，"
-                "频繁失败为 429。集成令牌在管理后台签发。",
-                {"200": _ok("令牌。", _ref("Token"))},
+                TAG_AUTH,
+                _l("以用户名和密码换取访问令牌"),
+                _l(
+                    "返回个人令牌（有效期由 API_TOKEN_TTL_HOURS 决定）；用户名或密码错误为 401，"
+                    "频繁失败为 429。集成令牌在管理后台签发。"
+                ),
+                {"200": _ok(_l("令牌。"), _ref("Token"))},
                 (400, 401, 413, 422, 429),
                 public=True,
                 body=_json_body(_ref("TokenRequest")),
@@ -559,41 +636,51 @@ def _paths() -> dict[str, Any]:
         "/openapi.json": {
             "get": _operation(
                 "getOpenApi",
-                "文档",
-                "本接口的 OpenAPI 3.1 文档",
-                "即本文档。携带集成令牌调用时，该令牌须有 `read` 权限范围（否则 403）。",
-                {"200": _ok("OpenAPI 文档。", ANY_OBJECT)},
+                TAG_META,
+                _l("本接口的 OpenAPI 3.1 文档"),
+                _l(
+                    "即本文档，语言由 `lang` 参数选择（缺省为中文）。"
+                    "携带集成令牌调用时，该令牌须有 `read` 权限范围（否则 403）。"
+                ),
+                {"200": _ok(_l("OpenAPI 文档。"), ANY_OBJECT)},
                 (403,),
                 public=True,
+                parameters=[LANG],
             )
         },
         "/process-definitions": {
             "get": _operation(
                 "listProcessDefinitions",
-                "流程定义",
-                "已发布的流程定义",
-                "每个流程的最新版本；`all=1` 列出全部版本。任何已登录用户可调用。",
-                {"200": _ok("分页列表。", _ref("ProcessDefinitionPage"))},
+                TAG_DEFINITIONS,
+                _l("已发布的流程定义"),
+                _l("每个流程的最新版本；`all=1` 列出全部版本。任何已登录用户可调用。"),
+                {"200": _ok(_l("分页列表。"), _ref("ProcessDefinitionPage"))},
                 (422,),
                 scope="read",
                 parameters=[
                     _param(
-                        "all", "query", _str(enum=["0", "1", "true", "false"]), "列出全部版本。"
+                        "all",
+                        "query",
+                        _str(enum=["0", "1", "true", "false"]),
+                        _l("列出全部版本。"),
                     ),
-                    _param("key", "query", _str(maxLength=64), "只看此流程标识。"),
+                    _param("key", "query", _str(maxLength=64), _l("只看此流程标识。")),
                     *PAGING,
                 ],
             ),
             "post": _operation(
                 "deployProcessDefinitions",
-                "流程定义",
-                "发布流程定义",
-                "上传 .bpmn、.dmn 与表单 .json（multipart 字段 `files`）。有新版本时 201，"
-                "内容与已发布版本完全相同时 200；未通过校验时 422，问题列表在 "
-                "`details.errors`（file、line、element_id、message）。流程负责人与管理员可调用。",
+                TAG_DEFINITIONS,
+                _l("发布流程定义"),
+                _l(
+                    "上传 .bpmn、.dmn 与表单 .json（multipart 字段 `files`）。有新版本时 201，"
+                    "内容与已发布版本完全相同时 200；未通过校验时 422，问题列表在 "
+                    "`details.errors`（file、line、element_id、message）。"
+                    "流程负责人与管理员可调用。"
+                ),
                 {
-                    "201": _ok("已发布新版本。", _ref("DeployResult")),
-                    "200": _ok("内容未变，未产生新版本。", _ref("DeployResult")),
+                    "201": _ok(_l("已发布新版本。"), _ref("DeployResult")),
+                    "200": _ok(_l("内容未变，未产生新版本。"), _ref("DeployResult")),
                 },
                 (400, 413, 422),
                 body={"required": True, "content": {MULTIPART: {"schema": _ref("DeployUpload")}}},
@@ -602,10 +689,13 @@ def _paths() -> dict[str, Any]:
         "/process-instances": {
             "get": _operation(
                 "listProcessInstances",
-                "流程实例",
-                "可见的流程实例",
-                "按权限限定：企业只见本企业的，审批人见本部门承办或参与的，流程负责人与管理员见全部。",
-                {"200": _ok("分页列表，新建的在前。", _ref("InstancePage"))},
+                TAG_INSTANCES,
+                _l("可见的流程实例"),
+                _l(
+                    "按权限限定：企业只见本企业的，审批人见本部门承办或参与的，"
+                    "流程负责人与管理员见全部。"
+                ),
+                {"200": _ok(_l("分页列表，新建的在前。"), _ref("InstancePage"))},
                 (422,),
                 parameters=[
                     _param("status", "query", _str(enum=[s.value for s in InstanceStatus])),
@@ -616,10 +706,10 @@ def _paths() -> dict[str, Any]:
             ),
             "post": _operation(
                 "startProcessInstance",
-                "流程实例",
-                "发起流程",
-                "企业为本企业发起；审批人与管理员可用 `subject_uscc` 指定主体。",
-                {"201": _ok("新实例。", _ref("Instance"))},
+                TAG_INSTANCES,
+                _l("发起流程"),
+                _l("企业为本企业发起；审批人与管理员可用 `subject_uscc` 指定主体。"),
+                {"201": _ok(_l("新实例。"), _ref("Instance"))},
                 (400, 404, 409, 413, 422),
                 body=_json_body(_ref("StartInstance")),
             ),
@@ -627,11 +717,13 @@ def _paths() -> dict[str, Any]:
         "/process-instances/{instance_id}": {
             "get": _operation(
                 "getProcessInstance",
-                "流程实例",
-                "流程实例详情",
-                "含任务、未决事故、审计历史、文书与材料。参与者、流程负责人与管理员可见；"
-                "无权查看时与不存在一样返回 404。",
-                {"200": _ok("实例。", _ref("Instance"))},
+                TAG_INSTANCES,
+                _l("流程实例详情"),
+                _l(
+                    "含任务、未决事故、审计历史、文书与材料。参与者、流程负责人与管理员可见；"
+                    "无权查看时与不存在一样返回 404。"
+                ),
+                {"200": _ok(_l("实例。"), _ref("Instance"))},
                 (404,),
                 parameters=[INSTANCE_ID],
             )
@@ -639,10 +731,10 @@ def _paths() -> dict[str, Any]:
         "/process-instances/{instance_id}/attachments": {
             "post": _operation(
                 "uploadAttachment",
-                "流程实例",
-                "上传材料",
-                "multipart 字段 `file`（PDF、PNG、JPEG，按内容识别）与 `kind`。参与者可调用。",
-                {"201": _ok("已保存的材料。", _ref("Attachment"))},
+                TAG_INSTANCES,
+                _l("上传办件材料"),
+                _l("multipart 字段 `file`（PDF、PNG、JPEG，按内容识别）与 `kind`。参与者可调用。"),
+                {"201": _ok(_l("已保存的材料。"), _ref("Attachment"))},
                 (403, 404, 413, 415, 422),
                 parameters=[INSTANCE_ID],
                 body={
@@ -654,11 +746,13 @@ def _paths() -> dict[str, Any]:
         "/process-instances/{instance_id}/migration": {
             "get": _operation(
                 "dryRunMigration",
-                "流程实例",
-                "迁移预演",
-                "迁移到 `to` 版本（缺省最新）会改变什么；不保存任何内容。"
-                "流程负责人与管理员可调用。",
-                {"200": _ok("迁移报告。", _ref("MigrationReport"))},
+                TAG_INSTANCES,
+                _l("迁移预演"),
+                _l(
+                    "迁移到 `to` 版本（缺省最新）会改变什么；不保存任何内容。"
+                    "流程负责人与管理员可调用。"
+                ),
+                {"200": _ok(_l("迁移报告。"), _ref("MigrationReport"))},
                 (404, 422),
                 parameters=[
                     INSTANCE_ID,
@@ -669,10 +763,10 @@ def _paths() -> dict[str, Any]:
         "/process-instances/{instance_id}/migrate": {
             "post": _operation(
                 "migrateInstance",
-                "流程实例",
-                "迁移流程实例",
-                "迁移到 `to` 版本（缺省最新）；不安全时 409，原因在 `details.blocking`。",
-                {"200": _ok("迁移报告（migrated=true）。", _ref("MigrationReport"))},
+                TAG_INSTANCES,
+                _l("迁移流程实例"),
+                _l("迁移到 `to` 版本（缺省最新）；不安全时 409，原因在 `details.blocking`。"),
+                {"200": _ok(_l("迁移报告（migrated=true）。"), _ref("MigrationReport"))},
                 (400, 404, 409, 413, 422),
                 parameters=[INSTANCE_ID],
                 body=_json_body(_ref("Migrate"), required=False),
@@ -681,11 +775,14 @@ def _paths() -> dict[str, Any]:
         "/tasks": {
             "get": _operation(
                 "listTasks",
-                "任务",
-                "待办与已办任务",
-                "`scope`：mine（我认领的/我办理的）、candidate（我可认领的，缺省）、all（我可见的）；"
-                "`state`：ready（缺省）或 completed。按期限先后排序，无期限的在后。",
-                {"200": _ok("分页列表。", _ref("TaskPage"))},
+                TAG_TASKS,
+                _l("待办与已办任务"),
+                _l(
+                    "`scope`：mine（我认领的/我办理的）、candidate（我可认领的，缺省）、"
+                    "all（我可见的）；`state`：ready（缺省）或 completed。"
+                    "按期限先后排序，无期限的在后。"
+                ),
+                {"200": _ok(_l("分页列表。"), _ref("TaskPage"))},
                 (422,),
                 parameters=[
                     _param("scope", "query", _str(enum=["mine", "candidate", "all"])),
@@ -698,7 +795,7 @@ def _paths() -> dict[str, Any]:
                             "anyOf": [DATE, DATE_TIME],
                             "examples": ["2026-11-20", "2026-11-20T09:00:00+08:00"],
                         },
-                        "只看期限早于此时刻的任务；日期指当地零点，无时区的时间按当地时间。",
+                        _l("只看期限早于此时刻的任务；日期指当地零点，无时区的时间按当地时间。"),
                     ),
                     *PAGING,
                 ],
@@ -707,10 +804,13 @@ def _paths() -> dict[str, Any]:
         "/tasks/{task_id}": {
             "get": _operation(
                 "getTask",
-                "任务",
-                "任务详情",
-                "任务本身、表单（JSON Schema）、办理说明与该任务可见的数据。候选人与认领人可见。",
-                {"200": _ok("任务。", _ref("TaskDetail"))},
+                TAG_TASKS,
+                _l("任务详情"),
+                _l(
+                    "任务本身、表单（JSON Schema）、办理说明与该任务可见的数据。"
+                    "候选人与认领人可见。"
+                ),
+                {"200": _ok(_l("任务。"), _ref("TaskDetail"))},
                 (404,),
                 parameters=[TASK_ID],
             )
@@ -718,10 +818,10 @@ def _paths() -> dict[str, Any]:
         "/tasks/{task_id}/claim": {
             "post": _operation(
                 "claimTask",
-                "任务",
-                "认领任务",
-                "候选人认领；已被他人认领或已不可办理时 409。",
-                {"200": _ok("任务。", _ref("Task"))},
+                TAG_TASKS,
+                _l("认领待办任务"),
+                _l("候选人认领；已被他人认领或已不可办理时 409。"),
+                {"200": _ok(_l("任务。"), _ref("Task"))},
                 (404, 409),
                 parameters=[TASK_ID],
             )
@@ -729,10 +829,10 @@ def _paths() -> dict[str, Any]:
         "/tasks/{task_id}/unclaim": {
             "post": _operation(
                 "unclaimTask",
-                "任务",
-                "退回认领",
-                "认领人退回任务，使其重新可被认领。",
-                {"200": _ok("任务。", _ref("Task"))},
+                TAG_TASKS,
+                _l("退回认领"),
+                _l("认领人退回任务，使其重新可被认领。"),
+                {"200": _ok(_l("任务。"), _ref("Task"))},
                 (404, 409),
                 parameters=[TASK_ID],
             )
@@ -740,10 +840,10 @@ def _paths() -> dict[str, Any]:
         "/tasks/{task_id}/complete": {
             "post": _operation(
                 "completeTask",
-                "任务",
-                "办理任务",
-                '提交 `{"data": {...}}`；任务已不可办理时 409，数据未通过表单校验时 422。',
-                {"200": _ok("实例与新产生的任务。", _ref("CompleteResult"))},
+                TAG_TASKS,
+                _l("完成任务"),
+                _l('提交 `{"data": {...}}`；任务已不可办理时 409，数据未通过表单校验时 422。'),
+                {"200": _ok(_l("实例与新产生的任务。"), _ref("CompleteResult"))},
                 (400, 404, 409, 413, 422),
                 parameters=[TASK_ID],
                 body=_json_body(_ref("CompleteTask")),
@@ -752,12 +852,14 @@ def _paths() -> dict[str, Any]:
         "/messages": {
             "post": _operation(
                 "sendMessage",
-                "集成",
-                "向等待中的流程发送消息",
-                "按 `name` 与 `correlation` 投递给等待的实例（或由消息启动新实例），202；"
-                "重复的 `message_id` 不再投递，返回相同结果；无实例等待时 404。"
-                "审批人、管理员可调用。",
-                {"202": _ok("已投递。", _ref("MessageResult"))},
+                TAG_INTEGRATION,
+                _l("向等待中的流程发送消息"),
+                _l(
+                    "按 `name` 与 `correlation` 投递给等待的实例（或由消息启动新实例），202；"
+                    "重复的 `message_id` 不再投递，返回相同结果；无实例等待时 404。"
+                    "审批人、管理员可调用。"
+                ),
+                {"202": _ok(_l("已投递。"), _ref("MessageResult"))},
                 (400, 404, 409, 413, 422),
                 scope="messages:send",
                 body=_json_body(_ref("Message")),
@@ -766,14 +868,18 @@ def _paths() -> dict[str, Any]:
         "/records": {
             "post": _operation(
                 "importRecords",
-                "集成",
-                "批量导入信用记录",
-                f"每批 1–{MAX_IMPORT_ROWS} 条，逐条答复 created、unchanged、updated 或 rejected。"
-                "按（uscc, decision_no）幂等：内容相同为 unchanged，不写入；尚未进入流程的记录内容"
-                "不同为 updated；异议或修复中的记录为 rejected。USCC 未登记（校验位正确）时按 "
-                "subject_name 新建主体。无效的 USCC、日期或类型只拒绝该条，其余照常处理。"
-                f"超过 {MAX_IMPORT_ROWS} 条为 413。管理员可调用。",
-                {"200": _ok("逐条结果与汇总。", _ref("RecordImportResult"))},
+                TAG_INTEGRATION,
+                _l("批量导入信用记录"),
+                _l(
+                    "每批 1–%(max)s 条，逐条答复 created、unchanged、updated 或 rejected。"
+                    "按（uscc, decision_no）幂等：内容相同为 unchanged，不写入；"
+                    "尚未进入流程的记录内容不同为 updated；异议或修复中的记录为 rejected。"
+                    "USCC 未登记（校验位正确）时按 subject_name 新建主体。"
+                    "无效的 USCC、日期或类型只拒绝该条，其余照常处理。"
+                    "超过 %(max)s 条为 413。管理员可调用。",
+                    max=MAX_IMPORT_ROWS,
+                ),
+                {"200": _ok(_l("逐条结果与汇总。"), _ref("RecordImportResult"))},
                 (400, 413, 415, 422),
                 scope="records:import",
                 body=_json_body(_ref("RecordImport")),
@@ -782,10 +888,13 @@ def _paths() -> dict[str, Any]:
         "/subjects/{uscc}/records": {
             "get": _operation(
                 "listSubjectRecords",
-                "信用记录",
-                "信用主体的信用记录",
-                "企业本身、审批人与管理员可见；他人查询与不存在一样返回 404。按决定日期新的在前。",
-                {"200": _ok("分页列表。", _ref("CreditRecordPage"))},
+                TAG_RECORDS,
+                _l("信用主体的信用记录"),
+                _l(
+                    "企业本身、审批人与管理员可见；他人查询与不存在一样返回 404。"
+                    "按决定日期新的在前。"
+                ),
+                {"200": _ok(_l("分页列表。"), _ref("CreditRecordPage"))},
                 (404, 422),
                 scope="read",
                 parameters=[
@@ -799,12 +908,12 @@ def _paths() -> dict[str, Any]:
         "/documents/{serial}": {
             "get": _operation(
                 "downloadDocument",
-                "文书",
-                "下载已出具的文书（PDF）",
-                "该主体的企业用户、办件参与者、流程负责人与管理员可下载；其他人 404。",
+                TAG_DOCUMENTS,
+                _l("下载已出具的文书（PDF）"),
+                _l("该主体的企业用户、办件参与者、流程负责人与管理员可下载；其他人 404。"),
                 {
                     "200": {
-                        "description": "签章 PDF。",
+                        "description": _l("签章 PDF。"),
                         "content": {
                             "application/pdf": {"schema": _str(contentMediaType="application/pdf")}
                         },
@@ -817,13 +926,15 @@ def _paths() -> dict[str, Any]:
         "/verify/{serial}": {
             "get": _operation(
                 "verifyDocument",
-                "文书",
-                "核验文书编号",
-                "公开，无需令牌。未知编号返回 404 与 `{valid: false, found: false}`。"
-                "携带集成令牌调用时，该令牌须有 `read` 权限范围（否则 403）。",
+                TAG_DOCUMENTS,
+                _l("核验文书编号"),
+                _l(
+                    "公开，无需令牌。未知编号返回 404 与 `{valid: false, found: false}`。"
+                    "携带集成令牌调用时，该令牌须有 `read` 权限范围（否则 403）。"
+                ),
                 {
-                    "200": _ok("文书状态。", _ref("Verification")),
-                    "404": _ok("编号不存在。", _ref("VerificationNotFound")),
+                    "200": _ok(_l("文书状态。"), _ref("Verification")),
+                    "404": _ok(_l("编号不存在。"), _ref("VerificationNotFound")),
                 },
                 (403,),
                 public=True,
@@ -835,10 +946,10 @@ def _paths() -> dict[str, Any]:
         paths[f"/process-instances/{{instance_id}}/{op}"] = {
             "post": _operation(
                 f"{op}ProcessInstance",
-                "流程实例",
+                TAG_INSTANCES,
                 summary,
-                text + "流程负责人与管理员可调用；状态不允许时 409。",
-                {"200": _ok("实例。", _ref("Instance"))},
+                text,
+                {"200": _ok(_l("实例。"), _ref("Instance"))},
                 (404, 409, 413),
                 parameters=[INSTANCE_ID],
                 body=_json_body(_ref("Terminate"), required=False) if op == "terminate" else None,
@@ -847,39 +958,55 @@ def _paths() -> dict[str, Any]:
     return dict(sorted(paths.items()))
 
 
+def _info_description() -> LazyString:
+    scope_lines = "\n".join(
+        f"- `{scope}` → " + ", ".join(f"`{op}`" for op in ops) for scope, ops in SCOPES.items()
+    )
+    return _join(
+        _l("除获取令牌、核验文书与本文档外，每个请求都须携带 `Authorization: Bearer <令牌>`。"),
+        "\n\n",
+        _l(
+            "令牌分两种：个人令牌（`POST /auth/token` 获取）以其用户的身份与角色调用；"
+            "集成令牌（管理后台签发，供公共信用平台等系统使用）只能在其权限范围内调用："
+        ),
+        "\n",
+        scope_lines,
+        "\n\n",
+        _l(
+            '错误统一为 `{"error": {"code", "message", "details"}}`。'
+            '列表统一为 `{"items", "total", "page", "per_page"}`，'
+            "`per_page` 不超过 %(max_per_page)s。时间为带时区的 ISO 8601。",
+            max_per_page=MAX_PER_PAGE,
+        ),
+        "\n\n",
+        _l(
+            "本文档默认为中文；`GET /openapi.json?lang=en` 给出英文版（`lang=zh_CN` 为中文），"
+            "未指定 `lang` 时随浏览器会话中选过的语言或已登录用户的语言设置。"
+        ),
+    )
+
+
 @cache
-def _document() -> dict[str, Any]:
-    scope_lines = "\n".join(f"- `{s}`：{what}" for s, what in SCOPES.items())
+def _template() -> dict[str, Any]:
+    """The document with its texts still lazy (built once; resolved per locale)."""
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "info": {
-            "title": "CreditFlow 信用承诺与修复流程服务 API",
+            "title": _l("CreditFlow 信用承诺与修复流程服务 API"),
             "version": API_VERSION,
-            "description": (
-                "除获取令牌、核验文书与本文档外，每个请求都须携带 "
-                "`Authorization: Bearer <令牌>`。\n\n"
-                "令牌分两种：个人令牌（`POST /auth/token` 获取）以其用户的身份与角色调用；"
-                "集成令牌（管理后台签发，供公共信用平台等系统使用）只能在其权限范围内调用：\n"
-                f"{scope_lines}\n\n"
-                '错误统一为 `{"error": {"code", "message", "details"}}`。'
-                '列表统一为 `{"items", "total", "page", "per_page"}`，'
-                f"`per_page` 不超过 {MAX_PER_PAGE}。时间为带时区的 ISO 8601。"
-            ),
+            "description": _info_description(),
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearerAuth": []}],
-        "tags": [
-            {"name": n}
-            for n in ("认证", "流程定义", "流程实例", "任务", "信用记录", "文书", "集成", "文档")
-        ],
+        "tags": [{"name": name, "description": text} for name, text in TAGS],
         "paths": _paths(),
         "components": {
             "securitySchemes": {
                 "bearerAuth": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "个人令牌或集成令牌。",
+                    "description": _l("个人令牌或集成令牌。"),
                 }
             },
             "parameters": {
@@ -887,7 +1014,7 @@ def _document() -> dict[str, Any]:
                     "page",
                     "query",
                     {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
-                    "页码，从 1 开始。",
+                    _l("页码，从 1 开始。"),
                 ),
                 "per_page": _param(
                     "per_page",
@@ -898,7 +1025,7 @@ def _document() -> dict[str, Any]:
                         "maximum": MAX_PER_PAGE,
                         "default": DEFAULT_PER_PAGE,
                     },
-                    "每页条数。",
+                    _l("每页条数。"),
                 ),
             },
             "responses": _error_responses(),
@@ -907,14 +1034,43 @@ def _document() -> dict[str, Any]:
     }
 
 
-def openapi_document() -> dict[str, Any]:
-    """A fresh copy of the document (callers may change theirs)."""
-    return copy.deepcopy(_document())
+def _resolve(node: Any) -> Any:
+    """A copy of `node` with every lazy string translated in the current locale."""
+    if isinstance(node, LazyString):
+        return str(node)
+    if isinstance(node, dict):
+        return {key: _resolve(value) for key, value in node.items()}
+    if isinstance(node, list | tuple):
+        return [_resolve(value) for value in node]
+    return node
 
 
-def operations() -> list[dict[str, Any]]:
+@cache
+def _document(locale: str) -> dict[str, Any]:
+    with force_locale(locale):
+        return _resolve(_template())
+
+
+def document_locale(locale: str | None = None) -> str:
+    """The locale the document is given in: `locale`, else the current one (Chinese outside
+    an application context, where there are no translations)."""
+    if not has_app_context():
+        if locale not in (None, DEFAULT_LOCALE):
+            raise RuntimeError("the OpenAPI document is translated in an application context")
+        return DEFAULT_LOCALE
+    chosen = locale or str(get_locale() or DEFAULT_LOCALE)
+    return chosen if chosen in LOCALES else DEFAULT_LOCALE
+
+
+def openapi_document(locale: str | None = None) -> dict[str, Any]:
+    """A fresh copy of the document in `locale` (default: the request's; callers may change
+    theirs)."""
+    return copy.deepcopy(_document(document_locale(locale)))
+
+
+def operations(locale: str | None = None) -> list[dict[str, Any]]:
     """(method, path, summary, statuses, …) of every operation, for the page without JavaScript."""
-    doc = _document()
+    doc = _document(document_locale(locale))
     rows = []
     for path, item in doc["paths"].items():
         for method, op in item.items():
@@ -935,8 +1091,11 @@ def operations() -> list[dict[str, Any]]:
 
 @bp.get("/openapi.json")
 def openapi_json() -> Response:
-    """The OpenAPI 3.1 document of this API (public)."""
-    return jsonify(_document())
+    """The OpenAPI 3.1 document of this API (public), in the request's language."""
+    locale = document_locale()
+    response = jsonify(_document(locale))
+    response.headers["Content-Language"] = locale.replace("_", "-")
+    return response
 
 
 def swagger_bundle_built() -> bool:
@@ -947,10 +1106,13 @@ def swagger_bundle_built() -> bool:
 
 @docs_bp.get("/api/docs")
 def docs_page() -> str:
-    """Swagger UI when its bundle is built, and always the server-rendered list of operations."""
+    """Swagger UI when its bundle is built, and always the server-rendered list of operations,
+    both in the page's language (Swagger UI loads the document with `?lang=`)."""
+    locale = document_locale()
     return render_template(
         "api/docs.html",
-        operations=operations(),
-        info=_document()["info"],
+        operations=operations(locale),
+        info=_document(locale)["info"],
+        spec_url=url_for("api.openapi_json", lang=locale),
         has_bundle=swagger_bundle_built(),
     )

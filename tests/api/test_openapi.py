@@ -4,7 +4,9 @@
 - the document is valid OpenAPI 3.1 (openapi-spec-validator);
 - every endpoint, on its happy path and its main refusals, answers a documented status with a
   body that validates against the documented schema (tests/api/openapi_conformance.py);
-- /api/docs lists every operation without JavaScript, and loads Swagger UI when it is built.
+- /api/docs lists every operation without JavaScript, and loads Swagger UI when it is built;
+- both are bilingual: Chinese by default, English with `?lang=en` (or the session's language),
+  the English document without a Chinese character outside its example values.
 """
 
 from __future__ import annotations
@@ -418,3 +420,126 @@ def test_docs_page_loads_swagger_ui_when_built(
     page = client.get("/api/docs").text
     assert "dist/apidocs/swagger-ui-bundle.js" in page and "dist/apidocs/swagger-ui.css" in page
     assert 'id="api-list"' in page  # still there for readers without JavaScript
+
+
+# --- the document in both languages --------------------------------------------------------
+
+HAN = re.compile(r"[\u3400-\u9fff]")
+# Han characters and the full-width punctuation that goes with them (，。：；（）、…).
+CHINESE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+TEXT_KEYS = ("title", "summary", "description")
+# Values that are data, not prose: they may stay Chinese on purpose in either language.
+DATA_KEYS = ("example", "examples", "default", "const", "enum")
+
+
+def _strings(node: Any, where: str = "") -> Iterator[tuple[str, str, str]]:
+    """(where, key, text) of every string of the document outside example and enum values."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in DATA_KEYS:
+                continue
+            if isinstance(value, str):
+                yield f"{where}/{key}", key, value
+            else:
+                yield from _strings(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            if isinstance(value, str):
+                yield f"{where}/{i}", "", value
+            else:
+                yield from _strings(value, f"{where}/{i}")
+
+
+def _texts(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(where, text) for where, key, text in _strings(doc) if key in TEXT_KEYS]
+
+
+def _without_texts(node: Any) -> Any:
+    """The document without its prose and its tag names (prose as well)."""
+    if isinstance(node, dict):
+        return {
+            key: _without_texts(value)
+            for key, value in node.items()
+            if key != "tags" and not (key in TEXT_KEYS and isinstance(value, str))
+        }
+    if isinstance(node, list):
+        return [_without_texts(value) for value in node]
+    return node
+
+
+def test_english_document_has_no_chinese_text(client: FlaskClient) -> None:
+    response = client.get(f"{API}/openapi.json?lang=en")
+    assert response.status_code == 200 and response.headers["Content-Language"] == "en"
+    doc = response.get_json()
+    assert doc == openapi_document("en")
+    validate(doc, cls=OpenAPIV31SpecValidator)
+    assert len(_texts(doc)) > 140
+    chinese = [(where, text) for where, _, text in _strings(doc) if CHINESE.search(text)]
+    assert chinese == [], "Chinese left in the English document"
+    tags = [t["name"] for t in doc["tags"]]
+    assert "Authentication" in tags and "Tasks" in tags
+    used = {op["tags"][0] for item in doc["paths"].values() for op in item.values()}
+    assert used == set(tags)
+    assert "?lang=en" in doc["info"]["description"]
+    get_openapi = doc["paths"]["/openapi.json"]["get"]
+    assert get_openapi["summary"] == "OpenAPI 3.1 document of this API"
+    records = doc["paths"]["/records"]["post"]["description"]
+    assert "1–500 records per batch" in records and "records:import" in records
+
+
+def test_chinese_document_is_the_default(client: FlaskClient) -> None:
+    default = client.get(f"{API}/openapi.json")
+    assert default.headers["Content-Language"] == "zh-CN"
+    doc = default.get_json()
+    assert doc == openapi_document("zh_CN") == client.get(f"{API}/openapi.json?lang=zh_CN").json
+    validate(doc, cls=OpenAPIV31SpecValidator)
+    texts = _texts(doc)
+    assert len(texts) > 140
+    assert [(where, text) for where, text in texts if not HAN.search(text)] == []
+    assert "认证" in {t["name"] for t in doc["tags"]}
+    # an unsupported language is Chinese as well
+    assert client.get(f"{API}/openapi.json?lang=fr").json == doc
+
+
+def test_both_languages_describe_the_same_api(app: Flask) -> None:
+    with app.app_context():
+        chinese, english = openapi_document("zh_CN"), openapi_document("en")
+    assert _without_texts(chinese) == _without_texts(english)
+    assert len(_texts(chinese)) == len(_texts(english))
+    # every text is translated: none is the same in both
+    same = [
+        where
+        for (where, zh), (_, en) in zip(_texts(chinese), _texts(english), strict=True)
+        if zh == en
+    ]
+    assert same == []
+    assert openapi.LOCALES == tuple(app.config["BABEL_SUPPORTED_LOCALES"])
+    # without an application context there are no translations: Chinese, or an error
+    assert openapi_document() == chinese
+    with pytest.raises(RuntimeError):
+        openapi_document("en")
+
+
+def test_document_follows_the_language_of_the_session(client: FlaskClient) -> None:
+    assert client.get("/api/docs?lang=en").status_code == 200  # remembered in the session
+    english = client.get(f"{API}/openapi.json")
+    assert english.headers["Content-Language"] == "en"
+    assert english.json == openapi_document("en")
+    assert client.get(f"{API}/openapi.json?lang=zh_CN").json == openapi_document("zh_CN")
+    assert client.get(f"{API}/openapi.json").json == openapi_document("zh_CN")
+
+
+def test_docs_page_in_english(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(openapi, "swagger_bundle_built", lambda: True)
+    page = client.get("/api/docs?lang=en").text
+    assert "<title>API documentation" in page
+    assert openapi_document("en")["info"]["title"] in page
+    for row in openapi.operations("en"):
+        assert row["summary"] in page
+        assert not HAN.search(row["summary"] + row["description"]), row["path"]
+    # Swagger UI and the JSON link load the document in the page's language
+    assert 'url: "/api/v1/openapi.json?lang=en"' in page
+    assert 'href="/api/v1/openapi.json?lang=en"' in page
+    chinese = client.get("/api/docs?lang=zh_CN").text
+    assert 'url: "/api/v1/openapi.json?lang=zh_CN"' in chinese
+    assert "以用户名和密码换取访问令牌" in chinese
