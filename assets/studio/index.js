@@ -14,7 +14,7 @@ import * as lintPack from "cf-studio-lint";
 
 import { descriptorFor } from "./moddle.js";
 import diKeeperModule from "./di-keeper.js";
-import translateModule, { translate } from "./translate.js";
+import translateModule, { isEnglish, translate } from "./translate.js";
 import { SpiffPropertiesModule } from "./properties/SpiffPropertiesProvider.jsx";
 import { msg } from "./messages.js";
 import { DmnTab } from "./dmn.js";
@@ -147,6 +147,7 @@ class Studio {
         formFiles: Object.keys(this.texts),
         decisionIds: this.decisionList.map((d) => d.id),
         processIds: this.otherProcessIds(),
+        locale: isEnglish() ? "en" : "zh",
       });
     }
     const pack = lintPack.default;

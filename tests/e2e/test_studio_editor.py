@@ -158,6 +158,39 @@ def test_open_edit_save_lint_and_validate(page: Any, sign_in: Any, screenshot: A
     assert errors == []
 
 
+def test_live_lint_speaks_english_on_an_english_page(page: Any, sign_in: Any) -> None:
+    """With the UI in English (`?lang=en`), the live lint's messages are English too."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, "owner")
+    page.goto("/studio/processes/objection_handling?lang=en")  # remembered in the session
+    _open_new_draft(page, "objection_handling")
+    assert page.locator("html").get_attribute("lang") == "en"
+
+    # The same problem as above: a service task without handler.
+    _select(page, "accept_objection")
+    page.locator("#studio-properties select[name='cf-service-handler']").select_option("")
+    page.wait_for_selector('.djs-overlays[data-container-id="accept_objection"] .bjsl-overlay')
+    issues = page.evaluate("() => window.cfStudio.lint()")
+    mine = [i for i in issues if i["id"] == "accept_objection" and i["category"] == "error"]
+    assert mine, issues
+    assert any(
+        i["message"].startswith("Service task") and "(accept_objection)" in i["message"]
+        for i in mine
+    ), mine
+
+    # Element names are the model's own (Chinese here); everything else is English.
+    xml = page.evaluate("() => window.cfStudio.modeler.saveXML().then((r) => r.xml)")
+    names = {" ".join(v.split()) for el in ET.fromstring(xml).iter() if (v := el.get("name"))}
+    for issue in issues:
+        text = issue["message"]
+        for name in sorted(names, key=len, reverse=True):
+            text = text.replace(name, "")
+        assert issue["message"].strip(), issue
+        assert not re.search(r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]", text), issue
+    assert errors == []
+
+
 def test_stale_save_is_refused_and_offers_reload(
     page: Any, new_page: Any, sign_in: Any, screenshot: Any
 ) -> None:

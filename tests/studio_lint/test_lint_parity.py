@@ -9,6 +9,8 @@ with spiffworkflow elements left generic (no descriptor), typed by our own minim
 - Each broken model the server refuses, in every category the lint covers, gets a lint error on
   the element the server names; its warnings (gateway loops, dates without offset) are lint
   warnings on the same element.
+- Messages are in Chinese by default and in English with `locale: "en"` (the studio on an
+  English page): every message of every rule, worded like the server's `message_en`.
 
 Server checks the lint does not mirror (nothing is asserted for them): the real
 RestrictedPython compilation (only names/attributes starting with "_", import, exec/eval,
@@ -22,6 +24,7 @@ parser warnings, and the deploy-time length limits of ids and names.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -35,7 +38,9 @@ import pytest
 from lxml import etree
 
 from app.engine.validation import BundleCheck, validate_bundle
+from app.engine.validation_bpmn import TYPE_ZH
 from tests.engine.test_validation import (
+    BPMN_HEAD,
     CORPUS,
     ROLES,
     SERVICES,
@@ -102,13 +107,15 @@ def context_for(files: Files, handlers: set[str], roles: set[str]) -> dict[str, 
     }
 
 
-def run_lint(cases: dict[str, tuple[str, dict[str, Any]]], descriptor: Path | None) -> dict:
+def run_lint(
+    cases: dict[str, tuple[str, dict[str, Any]]], descriptor: Path | None, locale: str | None = None
+) -> dict:
     request = {
         "descriptor": str(descriptor) if descriptor else None,
         "cases": {key: {"xml": xml, "context": ctx} for key, (xml, ctx) in cases.items()},
     }
     done = subprocess.run(
-        [NODE, str(RUNNER)],
+        [NODE, str(RUNNER), *([locale] if locale else [])],
         input=json.dumps(request),
         capture_output=True,
         text=True,
@@ -440,6 +447,69 @@ ACCEPTED: dict[str, Callable[[], Files]] = {
 }
 
 
+def definitions(body: str) -> Callable[[], Files]:
+    return lambda: {"p.bpmn": (BPMN_HEAD + body + "</bpmn:definitions>\n").encode()}
+
+
+# Models for the rest of the messages (no server counterpart asserted): with the cases above,
+# every rule of the pack reports at least once, in each of its wordings.
+EXTRA: dict[str, Callable[[], Files]] = {
+    "call_activity_without_called_element": small(
+        flow("f0", "start", "c")
+        + '<bpmn:callActivity id="c" name="Publish"/>'
+        + flow("f1", "c", "end")
+    ),
+    "pools": definitions(
+        '<bpmn:collaboration id="co"><bpmn:participant id="pa" name="Bank" processRef="p"/>'
+        '<bpmn:participant id="pb" name="Customer"/>'
+        '<bpmn:participant id="pc" name="Registry" processRef="start"/></bpmn:collaboration>'
+        '<bpmn:process id="p"><bpmn:startEvent id="start"/>'
+        + flow("f0", "start", "end")
+        + '<bpmn:endEvent id="end"/></bpmn:process>'
+    ),
+    "unnamed_lane": small(
+        '<bpmn:laneSet id="ls"><bpmn:lane id="l1"><bpmn:flowNodeRef>u</bpmn:flowNodeRef>'
+        "</bpmn:lane></bpmn:laneSet>"
+        + task_flow('<bpmn:userTask id="u" name="Review"/>').replace('"t"', '"u"')
+    ),
+    "flow_without_source": small(flow("f0", "start", "end") + flow("f9", "nowhere", "end2")),
+    "empty_service_parameter": small(
+        task_flow(SERVICE.format(param='<spiffworkflow:parameter id="c" type="str" value=" "/>'))
+    ),
+    "event_sub_process_untyped_start": small(
+        flow("f0", "start", "end")
+        + '<bpmn:subProcess id="esp" triggeredByEvent="true"><bpmn:startEvent id="es"/>'
+        + flow("g0", "es", "ee")
+        + '<bpmn:endEvent id="ee"/></bpmn:subProcess>'
+    ),
+    "duplicate_flows": small(flow("f0", "start", "end") + flow("f1", "start", "end")),
+    "two_event_definitions": small(
+        flow("f0", "start", "w")
+        + '<bpmn:intermediateCatchEvent id="w" name="Wait"><bpmn:messageEventDefinition/>'
+        '<bpmn:timerEventDefinition><bpmn:timeDuration>"P1D"</bpmn:timeDuration>'
+        "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>" + flow("f1", "w", "end")
+    ),
+    "event_definition_ref": definitions(
+        '<bpmn:timerEventDefinition id="ed"><bpmn:timeDuration>"P1D"</bpmn:timeDuration>'
+        '</bpmn:timerEventDefinition><bpmn:process id="p" isExecutable="true">'
+        + S
+        + flow("f0", "start", "w")
+        + '<bpmn:intermediateCatchEvent id="w" name="Wait"><bpmn:eventDefinitionRef>ed'
+        "</bpmn:eventDefinitionRef></bpmn:intermediateCatchEvent>"
+        + flow("f1", "w", "end")
+        + E
+        + "</bpmn:process>"
+    ),
+    "data_store_association": small(
+        task_flow(
+            '<bpmn:task id="t" name="Archive"><bpmn:dataOutputAssociation id="a">'
+            "<bpmn:targetRef>dsr</bpmn:targetRef></bpmn:dataOutputAssociation></bpmn:task>"
+        )
+        + '<bpmn:dataStoreReference id="dsr"/>'
+    ),
+}
+
+
 def bpmn_cases(prefix: str, files: Files) -> dict[str, tuple[str, dict[str, Any]]]:
     ctx = context_for(files, SERVICES, ROLES)
     return {
@@ -459,15 +529,34 @@ def shipped_cases() -> tuple[Files, dict[str, tuple[str, dict[str, Any]]]]:
     return files, cases
 
 
-@pytest.fixture(scope="module", params=list(DESCRIPTORS), ids=list(DESCRIPTORS))
-def linted(request: pytest.FixtureRequest) -> dict[str, dict]:
+@functools.cache
+def all_cases() -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every model linted here, keyed `<case>::<file>`: refused, warned, accepted, shipped, and
+    the extra ones that make every rule speak."""
     cases: dict[str, tuple[str, dict[str, Any]]] = {}
     for name, case in {**REFUSED, **WARNED}.items():
         cases.update(bpmn_cases(name, case.files()))
-    for name, files in ACCEPTED.items():
+    for name, files in {**ACCEPTED, **EXTRA}.items():
         cases.update(bpmn_cases(name, files()))
     cases.update(shipped_cases()[1])
-    return run_lint(cases, DESCRIPTORS[request.param])
+    return cases
+
+
+@pytest.fixture(scope="module", params=list(DESCRIPTORS), ids=list(DESCRIPTORS))
+def descriptor(request: pytest.FixtureRequest) -> Path | None:
+    return DESCRIPTORS[request.param]
+
+
+@pytest.fixture(scope="module")
+def linted(descriptor: Path | None) -> dict[str, dict]:
+    """Every case linted with the default locale (Chinese)."""
+    return run_lint(all_cases(), descriptor)
+
+
+@pytest.fixture(scope="module")
+def linted_en(descriptor: Path | None) -> dict[str, dict]:
+    """Every case linted with locale "en" (the studio on an English page)."""
+    return run_lint(all_cases(), descriptor, locale="en")
 
 
 def issues(linted: dict[str, dict], prefix: str) -> list[dict]:
@@ -553,3 +642,176 @@ def test_miwg_reference_models_lint_without_crashing() -> None:
         pytest.skip(f"no MIWG models in {folder}")
     results = run_lint({p.name: (p.read_text(encoding="utf-8"), {}) for p in models}, None)
     assert len(results) == len(models)  # run_lint asserts no rule crashed on any of them
+
+
+# --- the messages' language ---------------------------------------------------------------
+
+HAN = re.compile(r"[\u3400-\u9fff]")
+# full-width and CJK punctuation (（）：、「」。), and the Chinese quotes “”
+CJK_PUNCTUATION = re.compile(r"[\u3000-\u303f\uff00-\uffef\u201c\u201d]")
+
+
+def element_names(xml: str) -> list[str]:
+    """The names in a model (messages quote them as they are), longest first."""
+    root = etree.fromstring(xml.encode("utf-8"))
+    names = {" ".join(str(v).split()) for v in root.xpath("//@name")}
+    return sorted(filter(None, names), key=len, reverse=True)
+
+
+def without_names(message: str, names: list[str]) -> str:
+    for name in names:
+        message = message.replace(name, "")
+    return message
+
+
+def pack_rules() -> set[str]:
+    """The rule names createLintConfig configures (`creditflow/…` and bpmnlint's)."""
+    script = (
+        "import { createLintConfig } from './assets/studio/lint/index.js';"
+        "console.log(JSON.stringify(Object.keys(createLintConfig().config.rules)));"
+    )
+    done = subprocess.run(
+        [NODE, "--input-type=module", "-e", script],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    )
+    return set(json.loads(done.stdout))
+
+
+def test_every_rule_reports_in_english(linted_en: dict) -> None:
+    """With locale "en" each message is non-empty English: no Chinese outside element names."""
+    cases = all_cases()
+    seen: set[str] = set()
+    for key, result in linted_en.items():
+        names = element_names(cases[key][0])
+        for issue in result["issues"]:
+            seen.add(issue["rule"])
+            message = issue["message"]
+            assert isinstance(message, str) and message.strip(), (key, issue)
+            bare = without_names(message, names)
+            assert not HAN.search(bare), (key, issue)
+            assert not CJK_PUNCTUATION.search(bare), (key, issue)
+            assert message[0].isupper(), (key, issue)  # a sentence
+    assert seen == pack_rules()  # every rule said something on these models
+
+
+def test_chinese_is_the_default(linted: dict, linted_en: dict) -> None:
+    """Without a locale every message is Chinese (not only the element names in it), and the
+    English run finds exactly the same problems."""
+    cases = all_cases()
+    for key, result in linted.items():
+        names = element_names(cases[key][0])
+        for issue in result["issues"]:
+            assert HAN.search(without_names(issue["message"], names)), (key, issue)
+
+        def found(issues: list[dict]) -> list[tuple]:
+            return sorted((i["rule"], i["id"] or "", i["category"]) for i in issues)
+
+        assert found(result["issues"]) == found(linted_en[key]["issues"]), key
+
+
+def test_locale_names_are_normalised() -> None:
+    xml = small(task_flow('<bpmn:scriptTask id="t"/>'))()["p.bpmn"].decode()
+    results = run_lint(
+        {
+            locale or "default": (xml, {"locale": locale} if locale else {})
+            for locale in ("en", "en-US", "EN", "zh", "zh-CN", "fr", None)
+        },
+        None,
+    )
+    for key, result in results.items():
+        message = next(
+            i["message"] for i in result["issues"] if i["rule"] == "creditflow/script-task"
+        )
+        if key.lower().startswith("en"):
+            assert message == "Script task (t) has no script. Enter a Python script.", key
+        else:
+            assert message == "脚本任务（t）没有脚本内容。请填写 Python 脚本。", key
+
+
+# How the server names an element in English (`userTask 'Review' (review)`) and how the lint
+# does (`user task "Review" (review)`): both become `<review>` to compare the sentences.
+TYPE_EN = {
+    local: {
+        "eventBasedGateway": "event-based gateway",
+        "subProcess": "sub-process",
+        "adHocSubProcess": "ad-hoc sub-process",
+        "participant": "participant (pool)",
+    }.get(local, re.sub(r"(?<!^)(?=[A-Z])", " ", local).lower())
+    for local in TYPE_ZH
+}
+SERVER_WHO = re.compile(
+    r"\b(?:" + "|".join(sorted(TYPE_ZH, key=len, reverse=True)) + r") (?:'[^']*' )?\(([\w.-]+)\)"
+)
+LINT_WHO = re.compile(
+    r"\b(?:" + "|".join(map(re.escape, sorted(TYPE_EN.values(), key=len, reverse=True))) + r")"
+    r' (?:"[^"]*" )?\(([\w.-]+)\)',
+    re.IGNORECASE,
+)
+
+
+def sentence(message: str, who: re.Pattern[str]) -> str:
+    return who.sub(r"<\1>", message).rstrip(".")
+
+
+# Checks whose English lint message is the server's message_en, element names aside.
+SAME_WORDING = [
+    "import_in_script",
+    "service_param_escape",
+    "unknown_service",
+    "lane_not_a_role",
+    "user_task_without_lane",
+    "unquoted_timer",
+    "unquoted_time_date",
+    "empty_timer",
+    "parallel_gateway_condition",
+    "exclusive_flow_without_condition",
+    "script_task_without_script",
+    "service_param_without_type",
+    "business_rule_without_decision",
+    "implicit_split_from_task",
+    "implicit_split_from_event",
+    "complex_gateway",
+    "sub_process_two_starts",
+    "messaging_loop_cardinality",
+    "messaging_message_payload",
+    "time_date_without_offset",
+    *(f"unsupported_{name}" for name in UNSUPPORTED),
+]
+MIRRORED = {**REFUSED, **WARNED}
+
+
+@pytest.mark.parametrize("name", list(MIRRORED))
+def test_english_messages_name_the_element_the_server_names(linted_en: dict, name: str) -> None:
+    case = MIRRORED[name]
+    if case.element_id is None:
+        pytest.skip("the server names no element")
+    named = f"({case.element_id})"
+    server_en = [
+        p.message_en for p in server(case.files()).problems if p.element_id == case.element_id
+    ]
+    lint_en = [i["message"] for i in issues(linted_en, name) if i["id"] == case.element_id]
+    assert lint_en, name
+    if any(named in m for m in server_en):
+        assert any(named in m for m in lint_en), (server_en, lint_en)
+    if name in SAME_WORDING:
+        expected = {sentence(m, SERVER_WHO) for m in server_en}
+        assert expected & {sentence(m, LINT_WHO) for m in lint_en}, (server_en, lint_en)
+
+
+def test_miwg_reference_models_lint_in_english() -> None:
+    """Models drawn in other tools (many unsupported elements): English messages too."""
+    folder = ROOT.parent / "shared" / "conformance" / "miwg"
+    models = {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.bpmn"))}
+    if not models:
+        pytest.skip(f"no MIWG models in {folder}")
+    results = run_lint({name: (xml, {}) for name, xml in models.items()}, None, locale="en")
+    found = [(name, i) for name, r in results.items() for i in r["issues"]]
+    assert found
+    for name, issue in found:
+        bare = without_names(issue["message"], element_names(models[name]))
+        assert issue["message"].strip() and not HAN.search(bare), (name, issue)
+        assert not CJK_PUNCTUATION.search(bare), (name, issue)

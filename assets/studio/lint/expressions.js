@@ -2,9 +2,18 @@
 // (app/engine/sandbox.py compiles with RestrictedPython; we only look for what is obviously
 // refused) and a port of SpiffWorkflow's timer literal parsers (TimerEventDefinition).
 
-const HINT_SANDBOX =
-  '不允许 import、以下划线开头的名字或属性、exec/eval 等；只能使用流程变量和平台提供的函数';
-const HINT_SYNTAX = '请检查 Python 语法：表达式是 Python，不是 FEEL 或 JUEL（${...}）';
+import { msg } from './util.js';
+
+// [Chinese, English], as the server words them (validation_dmn._hint)
+const HINT_SANDBOX = [
+  '不允许 import、以下划线开头的名字或属性、exec/eval 等；只能使用流程变量和平台提供的函数',
+  'No imports, no names or attributes starting with \'_\', no exec/eval; use only process variables ' +
+  'and the helpers CreditFlow provides'
+];
+const HINT_SYNTAX = [
+  '请检查 Python 语法：表达式是 Python，不是 FEEL 或 JUEL（${...}）',
+  'Check the Python syntax: expressions are Python, not FEEL or JUEL (${...})'
+];
 
 /**
  * The code of a Python source with string literals blanked and comments removed; newlines
@@ -48,38 +57,46 @@ function lineAt(text, index) {
 
 /**
  * What the sandbox would obviously refuse in `source` ("exec" or "eval"):
- * `{ line, detail, hint }` or null. Not a compiler: syntax errors other than FEEL/JUEL `$`
- * are left to the server's full validation.
+ * `{ line, detail, hint }` (detail and hint: [Chinese, English]; hint null for an empty
+ * expression) or null. Not a compiler: syntax errors other than FEEL/JUEL `$` are left to
+ * the server's full validation.
  */
 export function sandboxProblem(source, mode) {
   if (typeof source !== 'string') {
     return null;
   }
   if (mode === 'eval' && !source.trim()) {
-    return { line: 1, detail: '为空，请填写表达式', hint: '' };
+    return { line: 1, detail: [ '为空，请填写表达式', 'is empty; fill it in' ], hint: null };
   }
   const code = codeOnly(source);
   const found = [];
   const dollar = code.indexOf('$');
   if (dollar >= 0) {
-    found.push({ index: dollar, detail: '“$” 不是 Python 语法', hint: HINT_SYNTAX });
+    found.push({ index: dollar, detail: [ '“$” 不是 Python 语法', '"$" is not Python syntax' ], hint: HINT_SYNTAX });
   }
   for (const match of code.matchAll(/(^|[^\w])(import)\b/g)) {
-    found.push({ index: match.index + match[1].length, detail: '不允许 import', hint: HINT_SANDBOX });
+    found.push({
+      index: match.index + match[1].length,
+      detail: [ '不允许 import', 'import is not allowed' ],
+      hint: HINT_SANDBOX
+    });
   }
   for (const match of code.matchAll(/(^|[^\w.])(exec|eval)\s*\(/g)) {
     found.push({
       index: match.index + match[1].length,
-      detail: `不允许调用 ${match[2]}`,
+      detail: [ `不允许调用 ${match[2]}`, `calling ${match[2]} is not allowed` ],
       hint: HINT_SANDBOX
     });
   }
   for (const match of code.matchAll(/(^|[^\w])(_\w*)/g)) {
     const before = code.slice(0, match.index + match[1].length).trimEnd();
-    const what = before.endsWith('.') ? '属性' : '名字';
+    const attribute = before.endsWith('.');
     found.push({
       index: match.index + match[1].length,
-      detail: `“${match[2]}”是以下划线开头的${what}`,
+      detail: [
+        `“${match[2]}”是以下划线开头的${attribute ? '属性' : '名字'}`,
+        `"${match[2]}" is an invalid ${attribute ? 'attribute' : 'variable'} name because it starts with "_"`
+      ],
       hint: HINT_SANDBOX
     });
   }
@@ -91,10 +108,19 @@ export function sandboxProblem(source, mode) {
   return { line: lineAt(code, first.index), detail: first.detail, hint: first.hint };
 }
 
-/** The server's sandbox message, e.g. 脚本任务（s）的脚本（第 1 行）无法通过沙箱编译：…。 */
-export function sandboxMessage(who, label, problem) {
-  const hint = problem.hint ? `。${problem.hint}` : '';
-  return `${who}的${label}（第 ${problem.line} 行）无法通过沙箱编译：${problem.detail}${hint}。`;
+/**
+ * The server's sandbox message in the rule's language (`config.locale`), e.g.
+ * 脚本任务（s）的脚本（第 1 行）无法通过沙箱编译：…。 / The script of script task (s) (line 1) is
+ * refused by the sandbox: …. `who` and `label` are already in that language.
+ */
+export function sandboxMessage(config, who, label, problem) {
+  const { line, detail, hint } = problem;
+  return msg(
+    config,
+    `${who}的${label}（第 ${line} 行）无法通过沙箱编译：${detail[0]}${hint ? `。${hint[0]}` : ''}。`,
+    hint ? `The ${label} of ${who} (line ${line}) is refused by the sandbox: ${detail[1]}. ${hint[1]}.`
+      : `The ${label} of ${who} (line ${line}) ${detail[1]}.`
+  );
 }
 
 // --- timers (ENGINE.md §4) ---------------------------------------------------------------
@@ -258,6 +284,12 @@ export function naiveDatetime(value) {
 
 export const TIMER_EXAMPLES = {
   timeDuration: '"P5D"、"PT2H"',
+  timeCycle: '"R2/P1D"',
+  timeDate: '"2026-01-01T09:00:00+08:00"'
+};
+
+export const TIMER_EXAMPLES_EN = {
+  timeDuration: '"P5D", "PT2H"',
   timeCycle: '"R2/P1D"',
   timeDate: '"2026-01-01T09:00:00+08:00"'
 };

@@ -1,14 +1,15 @@
 // CreditFlow's bpmnlint rule pack for the studio's live lint: the checks of the server's
 // validation (app/engine/validation*.py) that can be made on one BPMN diagram in the browser,
-// with the same Chinese messages, plus a few of bpmnlint's own rules.
+// with the same messages in Chinese (default) or English (`locale: "en"`), plus a few of
+// bpmnlint's own rules.
 //
 // Usage (assets/studio/index.js):
 //   import { createLintConfig } from './lint/index.js';
 //   const modeler = new BpmnModeler({ linting: { active: true,
-//     bpmnlint: createLintConfig({ handlers, roles, formFiles, decisionIds, processIds }) }, … });
+//     bpmnlint: createLintConfig({ handlers, roles, formFiles, decisionIds, processIds, locale }) }, … });
 //   modeler.get('linting').setLinterConfig(createLintConfig({ … }));  // when the draft changes
 // Every context list is optional: without it, the checks needing it are skipped (roles default
-// to the five CreditFlow role keys).
+// to the five CreditFlow role keys). Every rule also gets the `locale` option ("zh" or "en").
 
 import businessRuleTask from './rules/business-rule-task.js';
 import callActivity from './rules/call-activity.js';
@@ -30,14 +31,14 @@ import unsupportedElement from './rules/unsupported-element.js';
 import userTaskForm from './rules/user-task-form.js';
 import userTaskLane from './rules/user-task-lane.js';
 import { recommendedRules } from './recommended.js';
-import { DEFAULT_ROLES } from './util.js';
+import { DEFAULT_ROLES, localeOf } from './util.js';
 
 export { DEFAULT_ROLES };
 
 export const PLUGIN = 'creditflow';
 const PACKAGE = `bpmnlint-plugin-${PLUGIN}`;
 
-/** Our rules: name -> [factory, severity, context keys the rule reads]. */
+/** Our rules: name -> [factory, severity, context keys the rule reads (besides `locale`)]. */
 export const RULES = {
   'unsupported-element': [ unsupportedElement, 'error', [] ],
   'executable-process': [ executableProcess, 'error', [] ],
@@ -61,7 +62,7 @@ export const RULES = {
   'label-required': [ labelRequired, 'warn', [] ]
 };
 
-/** bpmnlint's rules we reuse (with Chinese messages), and their severity. */
+/** bpmnlint's rules we reuse (with our Chinese or English messages), and their severity. */
 export const RECOMMENDED = {
   'end-event-required': 'warn',
   'event-sub-process-typed-start-event': 'warn',
@@ -99,6 +100,7 @@ function names(value) {
  *   formFiles    the draft's file names (the .json ones are form files)
  *   decisionIds  decision ids of the draft's DMN files
  *   processIds   process ids of the draft's other .bpmn files (for call activities)
+ *   locale       language of the messages: "zh" (default) or "en" (also "en-US", "zh-CN"…)
  */
 export function createLintConfig(context = {}) {
   const options = {
@@ -108,12 +110,13 @@ export function createLintConfig(context = {}) {
     decisionIds: names(context.decisionIds),
     processIds: names(context.processIds)
   };
+  const locale = localeOf(context.locale);
   const rules = {};
   for (const [ name, severity ] of Object.entries(RECOMMENDED)) {
-    rules[name] = severity;
+    rules[name] = [ severity, { locale } ];
   }
   for (const [ name, [ , severity, keys ] ] of Object.entries(RULES)) {
-    const ruleOptions = {};
+    const ruleOptions = { locale };
     for (const key of keys) {
       if (options[key] !== undefined) {
         ruleOptions[key] = options[key];

@@ -2,6 +2,10 @@
 // the sequence-flow graph, read the way the server's validation (app/engine/validation_bpmn.py)
 // reads the XML. They work whether or not a spiffworkflow moddle descriptor is loaded: without
 // it, spiffworkflow elements are generic (`$children`, `$body`, attributes as properties).
+//
+// Messages come in Chinese (the default) and English: every rule gets the `locale` option
+// ("zh" or "en", from createLintConfig) and writes each message once as a pair with `msg`
+// (pieces of one with `pick`); `describe` and `joinList` take the same rule config.
 
 const TYPE_ZH = {
   userTask: '用户任务',
@@ -37,6 +41,40 @@ const TYPE_ZH = {
   dataObjectReference: '数据对象引用'
 };
 
+const TYPE_EN = {
+  userTask: 'user task',
+  scriptTask: 'script task',
+  serviceTask: 'service task',
+  businessRuleTask: 'business rule task',
+  callActivity: 'call activity',
+  sequenceFlow: 'sequence flow',
+  exclusiveGateway: 'exclusive gateway',
+  parallelGateway: 'parallel gateway',
+  inclusiveGateway: 'inclusive gateway',
+  eventBasedGateway: 'event-based gateway',
+  complexGateway: 'complex gateway',
+  boundaryEvent: 'boundary event',
+  startEvent: 'start event',
+  intermediateCatchEvent: 'intermediate catch event',
+  intermediateThrowEvent: 'intermediate throw event',
+  endEvent: 'end event',
+  subProcess: 'sub-process',
+  transaction: 'transaction',
+  adHocSubProcess: 'ad-hoc sub-process',
+  process: 'process',
+  message: 'message',
+  sendTask: 'send task',
+  receiveTask: 'receive task',
+  manualTask: 'manual task',
+  task: 'task',
+  correlationProperty: 'correlation property',
+  lane: 'lane',
+  participant: 'participant (pool)',
+  dataStore: 'data store',
+  dataStoreReference: 'data store reference',
+  dataObjectReference: 'data object reference'
+};
+
 /** The role keys lanes may be named after (app/services/definitions.py LANE_ROLES). */
 export const DEFAULT_ROLES = [ 'enterprise', 'window', 'reviewer', 'inspector', 'leader' ];
 
@@ -55,17 +93,50 @@ export function localName(element) {
   return name.charAt(0).toLowerCase() + name.slice(1);
 }
 
-/** How messages name an element, like the server's `describe`: 用户任务「审核」（review）. */
-export function describe(element) {
-  const kind = TYPE_ZH[localName(element)] || localName(element);
+/** The language of a rule's messages: "en" when its `locale` option is English, else "zh". */
+export function localeOf(config) {
+  const locale = typeof config === 'string' ? config : config && config.locale;
+  return typeof locale === 'string' && locale.toLowerCase().startsWith('en') ? 'en' : 'zh';
+}
+
+/**
+ * A message in the rule's language, written once as a pair:
+ *   msg(config, `${who}没有脚本内容。请填写 Python 脚本。`, `${who} has no script. Enter a Python script.`)
+ * The English text gets a capital first letter (it often starts with `describe`).
+ */
+export function msg(config, zh, en) {
+  const text = pick(config, zh, en);
+  return localeOf(config) === 'en' ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+}
+
+/** A piece of a message in the rule's language (as written: no capital added). */
+export function pick(config, zh, en) {
+  return localeOf(config) === 'en' ? en : zh;
+}
+
+/**
+ * How messages name an element, like the server's `describe`: 用户任务「审核」（review）, in
+ * English user task "Review" (review).
+ */
+export function describe(element, config) {
+  const local = localName(element);
   const id = element && element.id;
   // names drawn on several lines in the diagram, on one line (validation_bpmn.one_line)
   const name = element && typeof element.name === 'string' ? element.name.split(/\s+/).filter(Boolean).join(' ') : '';
+  if (localeOf(config) === 'en') {
+    const kind = TYPE_EN[local] || local.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+    return name ? `${kind} "${name}" (${id})` : `${kind} (${id})`;
+  }
+  const kind = TYPE_ZH[local] || local;
   return name ? `${kind}「${name}」（${id}）` : `${kind}（${id}）`;
 }
 
-export function joinZh(values, empty = '无') {
-  return values.length ? values.join('、') : empty;
+/** A list in the rule's language: a、b (无) or a, b (none). */
+export function joinList(values, config) {
+  if (localeOf(config) === 'en') {
+    return values.length ? values.join(', ') : 'none';
+  }
+  return values.length ? values.join('、') : '无';
 }
 
 /** The rule option list, or null when the modeler did not pass one (the check is skipped). */

@@ -1,8 +1,8 @@
 // At most one timer behind an event-based gateway (validation_bpmn._check_event_gateway).
 
-import { describe, graphOf, is, inExecutableScope, isContainer } from '../util.js';
+import { describe, graphOf, is, inExecutableScope, isContainer, joinList, msg } from '../util.js';
 
-export default function eventGatewayTimers() {
+export default function eventGatewayTimers(config) {
   function check(node, reporter) {
     if (!isContainer(node) || !inExecutableScope(node)) {
       return;
@@ -15,11 +15,15 @@ export default function eventGatewayTimers() {
           (target.eventDefinitions || []).some((d) => is(d, 'bpmn:TimerEventDefinition')))
         .map((target) => target.id);
       if (timers.length > 1) {
-        reporter.report(
-          gateway.id,
-          `${describe(gateway)}后面有 ${timers.length} 个定时器事件（${timers.join('、')}），它们会` +
-          '共用同一个到期时间。一个事件网关后只能有一个定时器，请合并或改用边界定时器。'
-        );
+        const who = describe(gateway, config);
+        const ids = joinList(timers, config);
+        reporter.report(gateway.id, msg(
+          config,
+          `${who}后面有 ${timers.length} 个定时器事件（${ids}），它们会` +
+          '共用同一个到期时间。一个事件网关后只能有一个定时器，请合并或改用边界定时器。',
+          `${who} is followed by ${timers.length} timer events (${ids}), which would share one due ` +
+          'time. Keep one timer per event-based gateway: merge them or use a boundary timer instead.'
+        ));
       }
     }
   }

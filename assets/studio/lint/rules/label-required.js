@@ -1,14 +1,19 @@
 // Names make the task list, the audit trail and the diagram readable (a warning).
 
-import { describe, graphOf, inExecutableScope, is, isAny, isContainer } from '../util.js';
+import { describe, graphOf, inExecutableScope, is, isAny, isContainer, msg } from '../util.js';
 
-export default function labelRequired() {
+export default function labelRequired(config) {
   function check(node, reporter) {
     if (!inExecutableScope(node)) {
       return;
     }
     if (is(node, 'bpmn:Lane') && !(node.name || '').trim()) {
-      reporter.report(node.id, `${describe(node)}没有名称。泳道名称应为角色，如 reviewer。`);
+      const who = describe(node, config);
+      reporter.report(node.id, msg(
+        config,
+        `${who}没有名称。泳道名称应为角色，如 reviewer。`,
+        `${who} has no name. Name the lane after a role, e.g. reviewer.`
+      ));
       return;
     }
     if (!isContainer(node)) {
@@ -23,12 +28,24 @@ export default function labelRequired() {
         continue; // joining gateways need no name
       }
       if (!(element.name || '').trim()) {
-        reporter.report(element.id, `${describe(element)}没有名称。请填写名称，便于在待办、审计和流程图中识别。`);
+        const who = describe(element, config);
+        reporter.report(element.id, msg(
+          config,
+          `${who}没有名称。请填写名称，便于在待办、审计和流程图中识别。`,
+          `${who} has no name. Enter a name so it can be recognised in the inbox, the audit trail ` +
+          'and the diagram.'
+        ));
       }
     }
     for (const flow of flows) {
       if (flow.conditionExpression && !(flow.name || '').trim()) {
-        reporter.report(flow.id, `带条件的${describe(flow)}没有名称。请用名称说明条件，如“材料齐全”。`);
+        const who = describe(flow, config);
+        reporter.report(flow.id, msg(
+          config,
+          `带条件的${who}没有名称。请用名称说明条件，如“材料齐全”。`,
+          `Conditional ${who} has no name. Use the name to say what the condition means, ` +
+          'e.g. "Documents complete".'
+        ));
       }
     }
   }

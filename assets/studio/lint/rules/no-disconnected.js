@@ -1,8 +1,8 @@
 // Elements without any sequence flow are never reached (a warning: the engine accepts them).
 
-import { describe, graphOf, is, isAny, inExecutableScope, isContainer } from '../util.js';
+import { describe, graphOf, is, isAny, inExecutableScope, isContainer, msg } from '../util.js';
 
-export default function noDisconnected() {
+export default function noDisconnected(config) {
   function check(node, reporter) {
     if (!isContainer(node) || is(node, 'bpmn:AdHocSubProcess') || !inExecutableScope(node)) {
       return;
@@ -19,7 +19,13 @@ export default function noDisconnected() {
         continue;
       }
       if (!incoming.get(element.id).length && !outgoing.get(element.id).length) {
-        reporter.report(element.id, `${describe(element)}没有连接任何顺序流，流程永远不会执行到它。请连接或删除它。`);
+        const who = describe(element, config);
+        reporter.report(element.id, msg(
+          config,
+          `${who}没有连接任何顺序流，流程永远不会执行到它。请连接或删除它。`,
+          `${who} is not connected to any sequence flow, so the process never reaches it. ` +
+          'Connect or delete it.'
+        ));
       }
     }
   }

@@ -1,7 +1,7 @@
 // Sequence-flow loops (validation_bpmn._check_cycles, a warning on the server too): each lap
 // deepens the task tree and after ~333 laps the instance silently stalls.
 
-import { describe, graphOf, is, inExecutableScope, isContainer, localName } from '../util.js';
+import { describe, graphOf, is, inExecutableScope, isContainer, localName, msg } from '../util.js';
 
 /** Strongly connected components with a cycle (Tarjan, iterative). */
 export function cyclicComponents(ids, edges) {
@@ -60,7 +60,7 @@ export function cyclicComponents(ids, edges) {
   return components;
 }
 
-export default function noGatewayLoop() {
+export default function noGatewayLoop(config) {
   function check(node, reporter) {
     if (!isContainer(node) || !inExecutableScope(node)) {
       return;
@@ -80,11 +80,15 @@ export default function noGatewayLoop() {
       const members = nodes.filter((n) => component.has(n.id));
       const gateway = members.find((el) => localName(el).endsWith('Gateway')) || members[0];
       const path = members.slice(0, 6).map((el) => el.name || el.id).join(' → ');
-      reporter.report(
-        gateway.id,
-        `${describe(gateway)}处有顺序流回路（${path}）。每绕一圈任务树加深约 3 层，约 333 圈后` +
-        '流程会无声停滞。请改用任务的标准循环（standardLoopCharacteristics），或每轮新建一个流程实例。'
-      );
+      const who = describe(gateway, config);
+      reporter.report(gateway.id, msg(
+        config,
+        `${who}处有顺序流回路（${path}）。每绕一圈任务树加深约 3 层，约 333 圈后` +
+        '流程会无声停滞。请改用任务的标准循环（standardLoopCharacteristics），或每轮新建一个流程实例。',
+        `${who} is on a sequence-flow loop (${path}). Each lap deepens the task tree by about 3 levels ` +
+        'and after ~333 laps the instance silently stalls. Use standardLoopCharacteristics on a task, ' +
+        'or start a new instance per cycle.'
+      ));
     }
   }
 

@@ -3,9 +3,9 @@
 // without UTC offset.
 
 import {
-  ISO_LITERAL, TIMER_EXAMPLES, naiveDatetime, pythonConstant, sandboxProblem, timerValueOk
+  ISO_LITERAL, TIMER_EXAMPLES, TIMER_EXAMPLES_EN, naiveDatetime, pythonConstant, sandboxProblem, timerValueOk
 } from '../expressions.js';
-import { describe, inExecutableScope, is, textOf } from '../util.js';
+import { describe, inExecutableScope, is, msg, textOf } from '../util.js';
 import { isOwner } from '../walk.js';
 
 const KINDS = [ 'timeDuration', 'timeDate', 'timeCycle' ];
@@ -26,7 +26,7 @@ function owningEvent(definition) {
 }
 
 function timerChecks(onlyWarnings) {
-  return function factory() {
+  return function factory(config) {
     function check(node, reporter) {
       if (!is(node, 'bpmn:TimerEventDefinition')) {
         return;
@@ -35,30 +35,38 @@ function timerChecks(onlyWarnings) {
       if (!event || !inExecutableScope(event)) {
         return;
       }
-      const who = describe(event);
+      const who = describe(event, config);
       const timers = timerExpressions(node);
       if (!timers.length && !onlyWarnings) {
-        reporter.report(
-          event.id,
+        reporter.report(event.id, msg(
+          config,
           `${who}的定时器没有设置时间。请选择类型（时长 timeDuration、日期 timeDate 或周期 timeCycle）` +
-          '并填写带引号的表达式，如 "P5D"。'
-        );
+          '并填写带引号的表达式，如 "P5D"。',
+          `The timer of ${who} has no time. Choose its type (duration timeDuration, date timeDate or ` +
+          'cycle timeCycle) and enter a quoted expression like "P5D".'
+        ));
       }
       for (const { kind, text } of timers) {
         const literal = text.trim();
         if (!literal) {
           if (!onlyWarnings) {
-            reporter.report(event.id, `${who}的定时器（${kind}）为空。请填写带引号的表达式，如 "P5D"。`);
+            reporter.report(event.id, msg(
+              config,
+              `${who}的定时器（${kind}）为空。请填写带引号的表达式，如 "P5D"。`,
+              `The timer (${kind}) of ${who} is empty. Enter a quoted expression like "P5D".`
+            ));
           }
           continue;
         }
         if (ISO_LITERAL.test(literal)) {
           if (!onlyWarnings) {
-            reporter.report(
-              event.id,
+            reporter.report(event.id, msg(
+              config,
               `${who}的定时器 ${literal} 没有加引号：定时器表达式是 Python 表达式，` +
-              `请加引号，如 "P5D"（这里写成 "${literal}"）。`
-            );
+              `请加引号，如 "P5D"（这里写成 "${literal}"）。`,
+              `The timer ${literal} of ${who} is not quoted. Timer expressions are Python expressions: ` +
+              `write "${literal}".`
+            ));
           }
           continue;
         }
@@ -73,17 +81,21 @@ function timerChecks(onlyWarnings) {
         if (!timerValueOk(kind, value)) {
           if (!onlyWarnings) {
             const shown = typeof value === 'string' ? `'${value}'` : value.notString;
-            reporter.report(
-              event.id,
+            reporter.report(event.id, msg(
+              config,
               `${who}的定时器值 ${shown} 不是有效的 ISO 8601 ${kind}。示例：${TIMER_EXAMPLES[kind]}` +
-              '（T 之后不能用 D，如 PT1D 无效）。'
-            );
+              '（T 之后不能用 D，如 PT1D 无效）。',
+              `The timer value ${shown} of ${who} is not a valid ISO 8601 ${kind}; examples: ` +
+              `${TIMER_EXAMPLES_EN[kind]} (no D after T: PT1D is invalid).`
+            ));
           }
         } else if (onlyWarnings && kind !== 'timeDuration' && naiveDatetime(value)) {
-          reporter.report(
-            event.id,
-            `${who}的时间 '${value}' 没有时区，将使用服务器时区。请加上 +08:00 或 Z。`
-          );
+          reporter.report(event.id, msg(
+            config,
+            `${who}的时间 '${value}' 没有时区，将使用服务器时区。请加上 +08:00 或 Z。`,
+            `The time '${value}' of ${who} has no UTC offset, so the server's timezone is used. ` +
+            'Add +08:00 or Z.'
+          ));
         }
       }
     }

@@ -1,7 +1,7 @@
 // A user task names its form (and optional UI schema) with a .json file of the draft
 // (validation_bpmn._check_form). Without `formFiles` only a missing property is reported.
 
-import { describe, inExecutableScope, isAny, joinZh, optionList, spiffProperties } from '../util.js';
+import { describe, inExecutableScope, isAny, joinList, msg, optionList, spiffProperties } from '../util.js';
 
 const FORM = 'formJsonSchemaFilename';
 const UI = 'formUiSchemaFilename';
@@ -14,7 +14,8 @@ export default function userTaskForm(config) {
       return;
     }
     const properties = spiffProperties(node);
-    const uploaded = files ? joinZh(files.filter((name) => name.endsWith('.json'))) : null;
+    const uploaded = files ? joinList(files.filter((name) => name.endsWith('.json')), config) : null;
+    const who = describe(node, config);
     for (const property of [ FORM, UI ]) {
       const value = properties[property];
       if ((value === undefined && property === UI) || (value && !files)) {
@@ -24,13 +25,15 @@ export default function userTaskForm(config) {
         continue;
       }
       const problem = value
-        ? `的表单文件 '${value}' 不在草稿文件中`
-        : `缺少表单属性 ${property}`;
-      const known = uploaded === null ? '' : `（已有：${uploaded}）`;
-      reporter.report(
-        node.id,
-        `${describe(node)}${problem}。请把 spiffworkflow 属性 ${property} 设为草稿中的 .json 表单文件名${known}。`
-      );
+        ? [ `的表单文件 '${value}' 不在草稿文件中`, ` names form file '${value}', which is not in the draft's files` ]
+        : [ `缺少表单属性 ${property}`, ` lacks the form property ${property}` ];
+      const known = uploaded === null ? [ '', '' ] : [ `（已有：${uploaded}）`, ` (present: ${uploaded})` ];
+      reporter.report(node.id, msg(
+        config,
+        `${who}${problem[0]}。请把 spiffworkflow 属性 ${property} 设为草稿中的 .json 表单文件名${known[0]}。`,
+        `${who}${problem[1]}. Set the spiffworkflow property ${property} to a .json form file of the ` +
+        `draft${known[1]}.`
+      ));
     }
   }
 

@@ -1,6 +1,6 @@
 // A user task must sit in a lane named after a CreditFlow role (validation_bpmn._check_lane).
 
-import { DEFAULT_ROLES, describe, inExecutableScope, is, isAny, joinZh, optionList } from '../util.js';
+import { DEFAULT_ROLES, describe, inExecutableScope, is, isAny, joinList, msg, optionList } from '../util.js';
 import { flowElementsDeep, laneMap } from '../walk.js';
 
 export default function userTaskLane(config) {
@@ -24,12 +24,15 @@ export default function userTaskLane(config) {
         continue;
       }
       const inLane = lane !== null || lanes.has(element.id);
-      const why = lane !== null ? `所在泳道「${lane}」不是 CreditFlow 角色`
-        : inLane ? '所在泳道没有名称' : '不在任何泳道中';
-      reporter.report(
-        element.id,
-        `${describe(element)}${why}。请把它放进以角色命名的泳道，允许的泳道名：${joinZh(roles)}。`
-      );
+      const [ why, whyEn ] = lane !== null ? [ `所在泳道「${lane}」不是 CreditFlow 角色`, `is in lane '${lane}', not a role` ]
+        : inLane ? [ '所在泳道没有名称', 'is in a lane without a name' ] : [ '不在任何泳道中', 'is not in any lane' ];
+      const who = describe(element, config);
+      const allowed = joinList(roles, config);
+      reporter.report(element.id, msg(
+        config,
+        `${who}${why}。请把它放进以角色命名的泳道，允许的泳道名：${allowed}。`,
+        `${who} ${whyEn}. Put it in a lane named after a role: ${allowed}.`
+      ));
     }
   }
 
