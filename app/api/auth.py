@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app, g, jsonify, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -30,7 +31,7 @@ def create_token() -> tuple[Response, int]:
         user = accounts.authenticate(session, fields["username"], fields["password"])
         if user is None:
             session.commit()  # keep the failed-login audit entry
-            raise UnauthorizedError("用户名或密码不正确。")
+            raise UnauthorizedError(_("用户名或密码不正确。"))
         raw, token = accounts.issue_token(session, user, ttl=ttl)
         expires = token.expires_at.isoformat()
     return jsonify(token=raw, expires_at=expires), 200
@@ -63,7 +64,7 @@ def enforce_integration_scopes() -> None:
     """
     g.api_token_kind = None
     g.api_token_scopes = frozenset()
-    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    scheme, _sep, raw = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not raw.strip() or request.method == "OPTIONS":
         return
     token = db.session.scalar(
@@ -79,9 +80,9 @@ def enforce_integration_scopes() -> None:
     method = "GET" if request.method == "HEAD" else request.method
     needed = INTEGRATION_ENDPOINTS.get((request.endpoint or "", method))
     if needed is None:
-        raise NotAllowedError("集成令牌不能调用此接口；请使用个人访问令牌。")
+        raise NotAllowedError(_("集成令牌不能调用此接口；请使用个人访问令牌。"))
     if needed not in scopes:
-        raise NotAllowedError(f"集成令牌缺少权限范围 {needed}，无权调用此接口。")
+        raise NotAllowedError(_("集成令牌缺少权限范围 %(scope)s，无权调用此接口。", scope=needed))
 
 
 def is_integration() -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.api import bp
@@ -34,7 +35,9 @@ def deploy_definitions() -> tuple[Response, int]:
     """Deploy uploaded .bpmn/.dmn/.json files (multipart field `files`)."""
     uploads = request.files.getlist("files")
     if not uploads:
-        raise InvalidInputError("请上传流程文件（字段 files）。", {"files": ["至少上传一个文件。"]})
+        raise InvalidInputError(
+            _("请上传流程文件（字段 files）。"), {"files": [_("至少上传一个文件。")]}
+        )
     files = {(u.filename or "unnamed"): u.read() for u in uploads}
     with transaction() as session:
         results = definitions.deploy_bundle(session, files, actor=api_user())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import current_app, jsonify, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -28,13 +29,13 @@ def start_instance() -> tuple[Response, int]:
     body = json_body()
     key, data = body.get("process_key"), body.get("data", {})
     if not isinstance(key, str) or not key:
-        raise InvalidInputError("缺少 process_key。", {"process_key": ["必填。"]})
+        raise InvalidInputError(_("缺少 process_key。"), {"process_key": [_("必填。")]})
     actor = api_user()
     subject = None
     if actor.role != Role.ENTERPRISE and isinstance(body.get("subject_uscc"), str):
         subject = db.session.scalar(select(Subject).where(Subject.uscc == body["subject_uscc"]))
         if subject is None:
-            raise NotFoundError("信用主体不存在。")
+            raise NotFoundError(_("信用主体不存在。"))
     with transaction() as session:
         instance = instances.start_instance(session, key, data, actor, subject=subject)
         result = instances.instance_dict(session, instance, actor)
@@ -117,7 +118,7 @@ def upload_attachment(instance_id: int) -> tuple[Response, int]:
     actor = api_user()
     upload = request.files.get("file")
     if upload is None:
-        raise InvalidInputError("请选择要上传的文件（字段 file）。", {"file": ["必填。"]})
+        raise InvalidInputError(_("请选择要上传的文件（字段 file）。"), {"file": [_("必填。")]})
     with transaction() as session:
         instance = instances.get_instance(session, instance_id, actor)
         attachment = attachments.add_attachment(

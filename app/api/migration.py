@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from app.api import bp
@@ -25,7 +26,7 @@ def _version(value: Any) -> int | None:
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= INT_MAX:
-        raise InvalidInputError("to 必须是正整数（目标版本号）。", {"to": ["须为正整数。"]})
+        raise InvalidInputError(_("to 必须是正整数（目标版本号）。"), {"to": [_("须为正整数。")]})
     return value
 
 
@@ -45,7 +46,7 @@ def migrate_instance(instance_id: int) -> Response:
     """Migrate to `{"to": N}` (default: latest); 409 with `details.blocking` when unsafe."""
     body = request.get_json(silent=True) if request.get_data() else {}
     if not isinstance(body, dict):
-        raise ServiceError("请求体必须是 JSON 对象（Content-Type: application/json）。")
+        raise ServiceError(_("请求体必须是 JSON 对象（Content-Type: application/json）。"))
     target = _version(body.get("to"))
     with transaction() as session:
         report = migration.migrate(session, instance_id, api_user(), target)

@@ -36,6 +36,7 @@ from SpiffWorkflow.util.task import TaskState
 from app.engine import runner
 from app.engine.errors import EngineError
 from app.engine.sandbox import RestrictedTaskDataEnvironment, SandboxedScriptEngine
+from app.i18n import N_
 
 
 @dataclass
@@ -107,7 +108,7 @@ def loads(state: str, engine: DryRunScriptEngine) -> BpmnWorkflow:
     try:
         workflow = SERIALIZER.deserialize_json(state)
     except (KeyError, ValueError, TypeError) as exc:
-        raise EngineError(f"无法恢复测试运行状态：{exc}") from exc
+        raise EngineError(N_("无法恢复测试运行状态：%(error)s") % {"error": exc}) from exc
     workflow.script_engine = engine
     return workflow
 

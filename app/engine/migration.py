@@ -37,16 +37,18 @@ from SpiffWorkflow.util.task import TaskState
 from app.engine import clock, runner
 from app.engine.errors import EngineError
 from app.engine.serializer import SPEC_SERIALIZER
+from app.i18n import N_
 
 RESET_MASK = TaskState.READY | TaskState.WAITING  # what migrate_workflow resets by default
 RAN_MASK = TaskState.COMPLETED | TaskState.STARTED | TaskState.ERROR
 
+# Reasons are Chinese messages (`N_`), shown in the reader's language by `translate_stored`.
 _STATE_LABELS = (
-    (TaskState.COMPLETED, "已完成的环节"),
-    (TaskState.STARTED, "进行中的环节"),
-    (TaskState.ERROR, "出错的环节"),
-    (RESET_MASK, "当前等待的环节"),
-    (TaskState.CANCELLED, "已取消的环节"),
+    (TaskState.COMPLETED, N_("已完成的环节")),
+    (TaskState.STARTED, N_("进行中的环节")),
+    (TaskState.ERROR, N_("出错的环节")),
+    (RESET_MASK, N_("当前等待的环节")),
+    (TaskState.CANCELLED, N_("已取消的环节")),
 )
 
 
@@ -54,7 +56,7 @@ class MigrationRefusedError(EngineError):
     """The plan does not allow the migration; `blocking` says why."""
 
     def __init__(self, blocking: list[str]) -> None:
-        super().__init__("；".join(blocking) or "不允许迁移。")
+        super().__init__("；".join(blocking) or N_("不允许迁移。"))
         self.blocking = blocking
 
 
@@ -119,7 +121,7 @@ def _label(task: Any) -> str:
     for mask, label in _STATE_LABELS:
         if task.has_state(mask):
             return label
-    return "已预测的后续环节"
+    return N_("已预测的后续环节")
 
 
 def _surviving(workflow: Any) -> list[Any]:
@@ -141,10 +143,15 @@ def _blocking(workflow: Any, spec_diff: SpecDiff, prefix: str) -> list[str]:
     for task in _surviving(workflow):
         name = prefix + task.task_spec.name
         if task.task_spec in removed:
-            reasons.append(f"{_label(task)} {name} 在新版本中已删除")
+            reasons.append(
+                N_("%(state)s %(name)s 在新版本中已删除") % {"state": _label(task), "name": name}
+            )
         elif task.task_spec in changed and task.has_state(RAN_MASK):
             attributes = "、".join(changed[task.task_spec])
-            reasons.append(f"{_label(task)} {name} 在新版本中被修改（{attributes}）")
+            reasons.append(
+                N_("%(state)s %(name)s 在新版本中被修改（%(attributes)s）")
+                % {"state": _label(task), "name": name, "attributes": attributes}
+            )
     return reasons
 
 
@@ -181,7 +188,7 @@ def plan_migration(
         name = subprocess.spec.name
         if name not in new_subprocess_specs:
             plan.subprocess_diffs[sp_id] = None
-            blocking.append(f"进行中的子流程 {name} 在新版本中已不存在")
+            blocking.append(N_("进行中的子流程 %(name)s 在新版本中已不存在") % {"name": name})
             continue
         diff = dependency_diffs.get(id(subprocess.spec)) or _spec_diff(
             subprocess.spec, new_subprocess_specs[name]
@@ -191,7 +198,7 @@ def plan_migration(
 
     due = runner.next_timer_due(workflow)
     if due is not None and due <= (now or clock.now()):
-        blocking.append("实例有已到期但尚未触发的定时器，请等定时任务处理后再迁移")
+        blocking.append(N_("实例有已到期但尚未触发的定时器，请等定时任务处理后再迁移"))
     plan.blocking = list(dict.fromkeys(blocking))
     plan.allowed = not plan.blocking
     return plan
@@ -214,7 +221,7 @@ def apply_migration(
         if not plan.allowed:
             raise MigrationRefusedError(plan.blocking)
         if plan.workflow is not workflow or plan.workflow_diff is None:
-            raise MigrationRefusedError(["迁移计划不属于该流程实例，请重新生成"])
+            raise MigrationRefusedError([N_("迁移计划不属于该流程实例，请重新生成")])
         top_diff, sp_diffs = plan.workflow_diff, plan.subprocess_diffs
     else:
         top_diff, sp_diffs = plan
@@ -226,7 +233,9 @@ def apply_migration(
     for sp_id, subprocess in list(workflow.subprocesses.items()):
         diff = sp_diffs.get(sp_id)
         if diff is None or subprocess.spec.name not in new_subprocess_specs:
-            raise MigrationRefusedError([f"进行中的子流程 {subprocess.spec.name} 无法迁移"])
+            raise MigrationRefusedError(
+                [N_("进行中的子流程 %(name)s 无法迁移") % {"name": subprocess.spec.name}]
+            )
         new_sub = new_subprocess_specs[subprocess.spec.name]
         removed.extend(migrate_workflow(diff, subprocess, new_sub))
 
@@ -280,4 +289,6 @@ def _check_specs(workflows: list[Any]) -> None:
         }
     )
     if stale:
-        raise MigrationRefusedError([f"环节 {name} 迁移后仍指向旧版本定义" for name in stale])
+        raise MigrationRefusedError(
+            [N_("环节 %(name)s 迁移后仍指向旧版本定义") % {"name": name} for name in stale]
+        )

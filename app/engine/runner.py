@@ -26,6 +26,7 @@ from SpiffWorkflow.util.task import TaskState
 from app.engine import clock, serializer
 from app.engine.errors import MessageNotWaitedError, ProcessRuntimeError, TaskNotReadyError
 from app.engine.sandbox import SandboxError
+from app.i18n import N_
 
 clock.install()
 MAX_TIMER_ROUNDS = 50
@@ -143,9 +144,9 @@ def ready_task(workflow: BpmnWorkflow, task_id: str) -> Any:
     try:
         task = workflow.get_task_from_id(UUID(task_id))
     except (ValueError, KeyError, SpiffWorkflowException) as exc:
-        raise TaskNotReadyError("任务不存在。") from exc
+        raise TaskNotReadyError(N_("任务不存在。")) from exc
     if task is None or task.state != TaskState.READY or not task.task_spec.manual:
-        raise TaskNotReadyError("该任务已不在待办状态（可能已被处理或已取消）。")
+        raise TaskNotReadyError(N_("该任务已不在待办状态（可能已被处理或已取消）。"))
     return task
 
 
@@ -185,10 +186,12 @@ def deliver_message(
         workflow.send_event(event)
     except SpiffWorkflowException as exc:
         if "not waiting" in str(exc):
-            raise MessageNotWaitedError(f"该流程实例当前不在等待消息 {name}。") from exc
+            raise MessageNotWaitedError(
+                N_("该流程实例当前不在等待消息 %(name)s。") % {"name": name}
+            ) from exc
         raise _runtime_error(exc) from exc
     except (NameError, KeyError) as exc:
-        raise MessageNotWaitedError(f"消息缺少关联字段：{exc}") from exc
+        raise MessageNotWaitedError(N_("消息缺少关联字段：%(error)s") % {"error": exc}) from exc
     _guarded(_run, workflow)
 
 
@@ -197,7 +200,7 @@ def _message_definition(workflow: BpmnWorkflow, name: str) -> Any:
         for definition in _definitions(task.task_spec.event_definition):
             if isinstance(definition, MessageEventDefinition) and definition.name == name:
                 return type(definition)(name)
-    raise MessageNotWaitedError(f"该流程实例当前不在等待消息 {name}。")
+    raise MessageNotWaitedError(N_("该流程实例当前不在等待消息 %(name)s。") % {"name": name})
 
 
 def _definitions(event_definition: Any) -> list[Any]:

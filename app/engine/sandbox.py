@@ -38,6 +38,8 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from app.i18n import N_
+
 SCRIPT_FILENAME = "<string>"  # SpiffWorkflow looks for this name to report line numbers
 STEP_TIME_LIMIT = 2.0  # seconds of Python execution per evaluation
 MAX_SEQUENCE = 1_000_000  # items or characters a single operation may create
@@ -112,21 +114,21 @@ def guarded_binop(op: str, left: Any, right: Any) -> Any:
     if op == "pow":
         if isinstance(left, int) and isinstance(right, int) and right > 0:
             if max(left.bit_length(), 1) * right > MAX_EXPONENT_BITS:
-                raise SandboxError("乘方结果过大（sandbox limit on **）")
+                raise SandboxError(N_("乘方结果过大（sandbox limit on **）"))
         return left**right
     if op == "add":
         if isinstance(left, str | bytes | list | tuple) and isinstance(right, type(left)):
             if len(left) + len(right) > MAX_SEQUENCE:
-                raise SandboxError("序列过长（sandbox limit on +）")
+                raise SandboxError(N_("序列过长（sandbox limit on +）"))
         return left + right
     if op == "lshift":
         if isinstance(right, int) and right > MAX_SHIFT:
-            raise SandboxError("移位过大（sandbox limit on <<）")
+            raise SandboxError(N_("移位过大（sandbox limit on <<）"))
         return left << right
     for seq, count in ((left, right), (right, left)):
         n = _seq_len(seq)
         if n is not None and isinstance(count, int) and n * count > MAX_SEQUENCE:
-            raise SandboxError("序列重复后过长（sandbox limit on *）")
+            raise SandboxError(N_("序列重复后过长（sandbox limit on *）"))
     return left * right
 
 
@@ -146,9 +148,9 @@ def _inplace(op: str, left: Any, right: Any) -> Any:
         "<<=": lambda a, b: guarded_binop("lshift", a, b),
     }
     if op not in ops:
-        raise SandboxError(f"不支持的运算 {op}")
+        raise SandboxError(N_("不支持的运算 %(op)s") % {"op": op})
     if op == "+=" and isinstance(left, str | list) and len(left) + _safe_len(right) > MAX_SEQUENCE:
-        raise SandboxError("序列过长（sandbox limit on +=）")
+        raise SandboxError(N_("序列过长（sandbox limit on +=）"))
     return ops[op](left, right)
 
 
@@ -174,7 +176,7 @@ def _guarded_getattr(obj: Any, name: str, default: Any = None) -> Any:
 def _width_checked(method: Callable[..., Any]) -> Callable[..., Any]:
     def call(*args: Any) -> Any:
         if any(isinstance(a, int) and a > MAX_SEQUENCE for a in args):
-            raise SandboxError("字符串过长（sandbox limit）")
+            raise SandboxError(N_("字符串过长（sandbox limit）"))
         return method(*args)
 
     return call
@@ -183,7 +185,7 @@ def _width_checked(method: Callable[..., Any]) -> Callable[..., Any]:
 def _replace_checked(text: Any) -> Callable[..., Any]:
     def replace(old: Any, new: Any, count: int = -1) -> Any:
         if len(text) * max(len(new), 1) > MAX_SEQUENCE * 10 and len(new) > len(old):
-            raise SandboxError("替换结果过长（sandbox limit）")
+            raise SandboxError(N_("替换结果过长（sandbox limit）"))
         return text.replace(old, new, count)
 
     return replace
@@ -266,7 +268,9 @@ def _tick() -> bool:
     """Injected at the top of every loop and function body of sandboxed code."""
     until = getattr(_deadline, "until", None)
     if until is not None and time.monotonic() > until:
-        raise ScriptTimeoutError(f"脚本运行超过时限（{STEP_TIME_LIMIT:g} 秒），已被终止")
+        raise ScriptTimeoutError(
+            N_("脚本运行超过时限（%(seconds)s 秒），已被终止") % {"seconds": f"{STEP_TIME_LIMIT:g}"}
+        )
     return True
 
 

@@ -23,6 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from app.engine import specs
 from app.engine.errors import EngineError
+from app.i18n import N_
 
 SERIALIZER_VERSION = "cf-1"  # our format on top of the library's `serializer_version`
 
@@ -124,7 +125,7 @@ def loads(state: str) -> BpmnWorkflow:
     try:
         return SERIALIZER.deserialize_json(state)
     except (KeyError, ValueError, TypeError) as exc:
-        raise EngineError(f"无法恢复流程实例状态：{exc}") from exc
+        raise EngineError(N_("无法恢复流程实例状态：%(error)s") % {"error": exc}) from exc
 
 
 def spec_to_json(spec: Any, subprocess_specs: dict[str, Any]) -> str:

@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from app.i18n import N_
+
 SCHEMES = ("creditchina", "gsxt")
 RECORD_TYPES = (
     "administrative_penalty",
@@ -29,7 +31,7 @@ RECORD_TYPES = (
     "breach_of_commitment",
 )
 SEVERITIES = ("minor", "general", "serious")
-SEVERITY_LABELS = {"minor": "轻微", "general": "一般", "serious": "严重"}
+SEVERITY_LABELS = {"minor": N_("轻微"), "general": N_("一般"), "serious": N_("严重")}
 SECTOR_FOOD_DRUG_SAFETY = "food_drug_safety"
 PROCEDURE_SUMMARY = "简易程序"
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.i18n import N_
+
 # Internal A–D tier per source scheme (DOMAIN §5). Unknown grades map to None (treated as B).
 _TIERS = {
     "public_comprehensive": {
@@ -59,36 +61,43 @@ def route_for(facts: SubjectFacts) -> Route:
             False,
             False,
             "n/a",
-            "存在虚假承诺记录，在信用修复前不适用告知承诺和容缺受理，请按一般程序提交全部材料。",
+            N_(
+                "存在虚假承诺记录，在信用修复前不适用告知承诺和容缺受理，请按一般程序提交全部材料。"
+            ),
         )
     if facts.open_breach or facts.open_breach_records:
         cited = "、".join(facts.open_breach_records[:3])
-        cited = f"（{cited}）" if cited else ""
-        return Route(
-            "D",
-            False,
-            False,
-            "n/a",
-            f"存在未修复的违诺记录{cited}，在信用修复前不适用告知承诺和容缺受理，请按一般程序办理。",
+        reason = (
+            N_(
+                "存在未修复的违诺记录（%(cited)s），在信用修复前不适用告知承诺和容缺受理，"
+                "请按一般程序办理。"
+            )
+            % {"cited": cited}
+            if cited
+            else N_(
+                "存在未修复的违诺记录，在信用修复前不适用告知承诺和容缺受理，请按一般程序办理。"
+            )
         )
+        return Route("D", False, False, "n/a", reason)
     if facts.serious_list or facts.unrepaired_serious_records:
-        cited = "、".join(facts.unrepaired_serious_records[:3]) or "严重失信主体名单"
+        cited = "、".join(facts.unrepaired_serious_records[:3]) or N_("严重失信主体名单")
         return Route(
             "D",
             False,
             False,
             "n/a",
-            f"存在未修复的严重失信信息（{cited}），不适用告知承诺等简化程序。",
+            N_("存在未修复的严重失信信息（%(cited)s），不适用告知承诺等简化程序。")
+            % {"cited": cited},
         )
     tier = tier_of(facts.grade_scheme, facts.grade)
-    grade = f"{facts.grade}（{facts.grade_scheme}）" if facts.grade else "未评级（按 B 级）"
+    grade = f"{facts.grade}（{facts.grade_scheme}）" if facts.grade else N_("未评级（按 B 级）")
     if tier == "D":
         return Route(
             "D",
             False,
             False,
             "n/a",
-            f"信用等级 {grade} 为 D 级，按一般程序办理，列为重点审查对象。",
+            N_("信用等级 %(grade)s 为 D 级，按一般程序办理，列为重点审查对象。") % {"grade": grade},
         )
     if tier == "C":
         return Route(
@@ -96,9 +105,15 @@ def route_for(facts: SubjectFacts) -> Route:
             True,
             False,
             "full",
-            f"信用等级 {grade} 为 C 级：可适用告知承诺（全部核查），不适用容缺受理。",
+            N_("信用等级 %(grade)s 为 C 级：可适用告知承诺（全部核查），不适用容缺受理。")
+            % {"grade": grade},
         )
     verification = "light" if tier == "A" else "normal"
     return Route(
-        tier, True, True, verification, f"信用等级 {grade} 为 {tier} 级：可适用告知承诺和容缺受理。"
+        tier,
+        True,
+        True,
+        verification,
+        N_("信用等级 %(grade)s 为 %(tier)s 级：可适用告知承诺和容缺受理。")
+        % {"grade": grade, "tier": tier},
     )

@@ -117,10 +117,11 @@ def create_user(
     """Create any account (CLI and admin); checks the role's required links."""
     if role not in {r.value for r in Role}:
         raise InvalidInputError(
-            "角色无效。", {"role": [f"可选：{', '.join(r.value for r in Role)}"]}
+            _("角色无效。"),
+            {"role": [_("可选：%(values)s", values=", ".join(r.value for r in Role))]},
         )
     if find_user(session, username):
-        raise ConflictError(f"用户名 {username} 已存在。")
+        raise ConflictError(_("用户名 %(name)s 已存在。", name=username))
     user = User(
         username=username,
         password_hash=hash_password(password),
@@ -130,17 +131,17 @@ def create_user(
     if role == Role.APPROVER:
         if approver_role not in {r.value for r in ApproverRole}:
             raise InvalidInputError(
-                "审批人需要岗位。", {"approver_role": ["window/reviewer/inspector/leader"]}
+                _("审批人需要岗位。"), {"approver_role": ["window/reviewer/inspector/leader"]}
             )
         user.approver_role = approver_role
         user.department_id = _department_id(session, department_code)
     if role == Role.ENTERPRISE:
         code = validate_uscc(uscc or "")
         if not code.ok:
-            raise InvalidInputError("统一社会信用代码无效。", {"uscc": list(code.errors)})
+            raise InvalidInputError(_("统一社会信用代码无效。"), {"uscc": list(code.errors)})
         subject = session.scalar(select(Subject).where(Subject.uscc == code.code))
         if subject is None:
-            raise NotFoundError(f"信用主体 {code.code} 不存在，请先导入。")
+            raise NotFoundError(_("信用主体 %(uscc)s 不存在，请先导入。", uscc=code.code))
         user.subject_id = subject.id
     session.add(user)
     session.flush()
@@ -158,7 +159,7 @@ def create_user(
 def _department_id(session: Session, code: str | None) -> int:
     department = session.scalar(select(Department).where(Department.code == (code or "")))
     if department is None:
-        raise NotFoundError(f"部门 {code} 不存在。")
+        raise NotFoundError(_("部门 %(code)s 不存在。", code=code))
     return department.id
 
 
@@ -216,7 +217,7 @@ def user_for_token(session: Session, raw: str, now: datetime | None = None) -> U
 def revoke_token(session: Session, token_id: int, actor: User) -> None:
     token = session.get(ApiToken, token_id)
     if token is None or (token.user_id != actor.id and actor.role != Role.ADMIN):
-        raise NotFoundError("令牌不存在。")
+        raise NotFoundError(_("令牌不存在。"))
     token.revoked_at = utcnow()
     audit.record(
         session, "token.revoked", actor=actor, object_type="api_token", object_id=str(token_id)

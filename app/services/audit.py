@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -105,18 +106,22 @@ def verify_chain(session: Session, batch: int = 1000) -> ChainReport:
             False,
             checked,
             checked + 1,
-            f"链尾不一致：记录到第 {head.seq} 条，实际只有 {checked} 条（条目可能被删除）。",
+            _(
+                "链尾不一致：记录到第 %(seq)s 条，实际只有 %(checked)s 条（条目可能被删除）。",
+                seq=head.seq,
+                checked=checked,
+            ),
         )
     return ChainReport(True, checked)
 
 
 def _check(entry: AuditEvent, expected_seq: int, prev_hash: str) -> str | None:
     if entry.seq != expected_seq:
-        return f"缺少第 {expected_seq} 条（条目可能被删除）。"
+        return _("缺少第 %(seq)s 条（条目可能被删除）。", seq=expected_seq)
     if entry.prev_hash != prev_hash:
-        return "前序哈希与上一条不一致（链被改动）。"
+        return _("前序哈希与上一条不一致（链被改动）。")
     if entry.hash != entry_hash(prev_hash, entry):
-        return "内容与哈希不符（条目被篡改）。"
+        return _("内容与哈希不符（条目被篡改）。")
     return None
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.engine import clock
+from app.i18n import N_
 from app.models import (
     Commitment,
     CommitmentKind,
@@ -71,17 +72,17 @@ LOOP_KINDS = (CommitmentKind.NOTIFY_COMMIT.value, CommitmentKind.RONGQUE.value)
 _FINISHED_CASE = (InstanceStatus.COMPLETED.value, InstanceStatus.TERMINATED.value)
 
 KIND_LABELS = {
-    CommitmentKind.NOTIFY_COMMIT.value: "告知承诺",
-    CommitmentKind.RONGQUE.value: "容缺受理承诺",
-    CommitmentKind.REPAIR.value: "信用修复承诺",
+    CommitmentKind.NOTIFY_COMMIT.value: N_("告知承诺"),
+    CommitmentKind.RONGQUE.value: N_("容缺受理承诺"),
+    CommitmentKind.REPAIR.value: N_("信用修复承诺"),
 }
 STATUS_LABELS = {
-    CommitmentStatus.OPEN.value: "待履行",
-    CommitmentStatus.FULFILLED.value: "已按期履行",
-    CommitmentStatus.FULFILLED_LATE.value: "逾期履行",
-    CommitmentStatus.BREACHED.value: "违诺",
-    CommitmentStatus.WITHDRAWN.value: "已撤回",
-    CommitmentStatus.REPAIRED.value: "违诺已修复",
+    CommitmentStatus.OPEN.value: N_("待履行"),
+    CommitmentStatus.FULFILLED.value: N_("已按期履行"),
+    CommitmentStatus.FULFILLED_LATE.value: N_("逾期履行"),
+    CommitmentStatus.BREACHED.value: N_("违诺"),
+    CommitmentStatus.WITHDRAWN.value: N_("已撤回"),
+    CommitmentStatus.REPAIRED.value: N_("违诺已修复"),
 }
 LEGAL_BASIS = {
     CommitmentKind.NOTIFY_COMMIT.value: (
@@ -150,16 +151,18 @@ def _duplicate_of(
     record = session.get(CreditRecord, record_id) if record_id else None
     if record is not None and record.status in OPEN_RECORD_STATUSES:
         if (record.extra or {}).get("instance_id") != instance.id:
-            return f"承诺 #{commitment.id} 已认定违诺（{record.decision_no}），不重复处置。"
+            return N_("承诺 #%(id)s 已认定违诺（%(no)s），不重复处置。") % {
+                "id": commitment.id,
+                "no": record.decision_no,
+            }
     case = details.get("breach_case") or {}
     other_id = case.get("instance_id")
     if other_id and other_id != instance.id and case.get("state") == "open":
         other = session.get(ProcessInstance, other_id)
         if other is not None and other.status not in _FINISHED_CASE:
-            return (
-                f"承诺 #{commitment.id} 已有正在办理的违诺处置（流程实例 #{other_id}），"
-                "不重复处置。"
-            )
+            return N_(
+                "承诺 #%(id)s 已有正在办理的违诺处置（流程实例 #%(other)s），不重复处置。"
+            ) % {"id": commitment.id, "other": other_id}
     return None
 
 
@@ -169,26 +172,29 @@ def _check_report(
     """The commitment the report names, or the reason the report is invalid."""
     starter = session.get(User, instance.started_by_id) if instance.started_by_id else None
     if starter is not None and starter.role == Role.ENTERPRISE:
-        return None, "违诺处置由系统或审批部门发起，信用主体不能自行发起。"
+        return None, N_("违诺处置由系统或审批部门发起，信用主体不能自行发起。")
     if report["commitment_id"] is None:
-        return None, "缺少或无效的承诺编号（commitment_id）。"
+        return None, N_("缺少或无效的承诺编号（commitment_id）。")
     if not report["reason"]:
-        return None, "请说明违诺事由（reason）。"
+        return None, N_("请说明违诺事由（reason）。")
     commitment = _lock_commitment(session, report["commitment_id"])
     if commitment is None:
-        return None, f"承诺 #{report['commitment_id']} 不存在。"
+        return None, N_("承诺 #%(id)s 不存在。") % {"id": report["commitment_id"]}
     subject = session.get(Subject, commitment.subject_id)
     named = report.get("subject_uscc")
     if (named and named != subject.uscc) or (
         instance.subject_id is not None and instance.subject_id != subject.id
     ):
         return None, (
-            f"承诺 #{commitment.id} 属于{subject.name}（{subject.uscc}），"
-            "与发起时指定的信用主体不一致。"
+            N_("承诺 #%(id)s 属于%(name)s（%(uscc)s），与发起时指定的信用主体不一致。")
+            % {"id": commitment.id, "name": subject.name, "uscc": subject.uscc}
         )
     if commitment.status not in BREACHABLE:
         label = STATUS_LABELS.get(commitment.status, commitment.status)
-        return None, f"承诺 #{commitment.id} 当前状态为「{label}」，不能认定违诺。"
+        return None, N_("承诺 #%(id)s 当前状态为「%(label)s」，不能认定违诺。") % {
+            "id": commitment.id,
+            "label": label,
+        }
     return commitment, None
 
 
@@ -206,7 +212,9 @@ def open_case(
         session, instance
     )
     if department is None:
-        reason = f"无法确定承诺 #{commitment.id} 的认定部门（承诺和事项均未登记部门）。"
+        reason = N_("无法确定承诺 #%(id)s 的认定部门（承诺和事项均未登记部门）。") % {
+            "id": commitment.id
+        }
         return _log_refusal(session, instance, _refused("invalid", reason, report))
     if instance.department_id is None:
         instance.department_id = department.id
@@ -309,7 +317,7 @@ def dismiss_case(
             CommitmentStatus.OPEN.value,
             on,
             None,
-            f"违诺不予认定：{opinion}"[:500],
+            (N_("违诺不予认定：%(opinion)s") % {"opinion": opinion})[:500],
         )
     _set_case_state(commitment, "dismissed")
     _lift_unfounded_false_commitment(session, commitment)
@@ -337,7 +345,7 @@ def _lift_unfounded_false_commitment(session: Session, commitment: Commitment) -
         "subject.false_commitment",
         object_type="subject",
         object_id=subject.uscc,
-        details={"commitment_id": commitment.id, "value": False, "reason": "违诺不予认定"},
+        details={"commitment_id": commitment.id, "value": False, "reason": N_("违诺不予认定")},
     )
 
 
@@ -361,22 +369,22 @@ def breach_links(record: CreditRecord) -> dict[str, Any]:
     """The subject's rights on a breach record: object now, repair once the period has run."""
     return {
         "objection": {
-            "label": "对违诺记录提出异议",
+            "label": N_("对违诺记录提出异议"),
             "method": "POST",
             "href": "/api/v1/process-instances",
             "body": {"process_key": "objection_handling", "data": {"record_id": record.id}},
             "available_from": record.decided_on.isoformat(),
-            "note": "请选择异议理由（ground）并说明诉求（claim）。",
+            "note": N_("请选择异议理由（ground）并说明诉求（claim）。"),
         },
         "repair": {
-            "label": "申请信用修复",
+            "label": N_("申请信用修复"),
             "method": "POST",
             "href": "/api/v1/process-instances",
             "body": {"process_key": "credit_repair", "data": {"record_ids": [record.id]}},
             "available_from": (
                 record.repairable_from.isoformat() if record.repairable_from else None
             ),
-            "note": "最短公示期届满后可申请信用修复。",
+            "note": N_("最短公示期届满后可申请信用修复。"),
         },
     }
 
@@ -420,7 +428,7 @@ def record_breach(session: Session, instance: ProcessInstance, finding: Finding)
         CommitmentStatus.BREACHED.value,
         finding.decided_on,
         None,
-        f"违诺认定：{record.decision_no}",
+        N_("违诺认定：%(no)s") % {"no": record.decision_no},
     )
     _set_case_state(
         commitment,

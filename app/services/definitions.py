@@ -113,33 +113,33 @@ def _too_long(parser: Any, process_ids: list[str]) -> list[dict[str, Any]]:
     """Names that would not fit their columns (a database error at deploy or run time)."""
     problems: list[dict[str, Any]] = []
 
-    def add(file: str, element_id: str, what: str, limit: int) -> None:
+    def add(file: str, element_id: str, what: tuple[str, str], limit: int) -> None:
         problems.append(
             Problem(
                 file,
                 None,
                 element_id[:MAX_ID],
-                f"{what}过长：最多 {limit} 个字符，请缩短。",
-                f"{what} is too long: at most {limit} characters.",
+                f"{what[0]}过长：最多 {limit} 个字符，请缩短。",
+                f"The {what[1]} is too long: at most {limit} characters.",
             ).as_dict()
         )
 
     for pid in process_ids:
         spec = parser.get_spec(pid)
         if len(pid) > MAX_KEY:
-            add(spec.file, pid, "流程 id", MAX_KEY)
+            add(spec.file, pid, ("流程 id", "process id"), MAX_KEY)
         for one in [spec, *parser.get_subprocess_specs(pid).values()]:
             for ts in one.task_specs.values():
                 bpmn_id = getattr(ts, "bpmn_id", None) or ""
                 if len(bpmn_id) > MAX_ID:
-                    add(one.file, bpmn_id, "元素 id", MAX_ID)
+                    add(one.file, bpmn_id, ("元素 id", "element id"), MAX_ID)
                 message = getattr(getattr(ts, "event_definition", None), "name", None)
                 if isinstance(message, str) and len(message) > MAX_ID:
-                    add(one.file, bpmn_id, "消息名称", MAX_ID)
+                    add(one.file, bpmn_id, ("消息名称", "message name"), MAX_ID)
                 properties = (getattr(ts, "extensions", {}) or {}).get("properties", {}) or {}
                 form = properties.get("formJsonSchemaFilename")
                 if isinstance(form, str) and len(form) > MAX_ID:
-                    add(one.file, bpmn_id, "表单文件名", MAX_ID)
+                    add(one.file, bpmn_id, ("表单文件名", "form file name"), MAX_ID)
     return problems
 
 

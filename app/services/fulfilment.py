@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
@@ -80,7 +81,7 @@ def _rows(
     kinds: Iterable[str],
 ) -> list[_Row]:
     if start > end:
-        raise InvalidInputError("统计期间无效：开始日期晚于结束日期。", {"start": [str(start)]})
+        raise InvalidInputError(_("统计期间无效：开始日期晚于结束日期。"), {"start": [str(start)]})
     own_dept, matter_dept = aliased(Department), aliased(Department)
     query = (
         select(Commitment, Matter, own_dept, matter_dept, Subject)
@@ -163,7 +164,10 @@ def fulfilment_breakdown(
     are judged at `end`, as for `fulfilment_rate` over the whole period.
     """
     if by not in BREAKDOWNS:
-        raise InvalidInputError("不支持的分组方式。", {"by": [f"可选：{'、'.join(BREAKDOWNS)}"]})
+        raise InvalidInputError(
+            _("不支持的分组方式。"),
+            {"by": [_("可选：%(values)s", values=_("、").join(BREAKDOWNS))]},
+        )
     groups: dict[str | None, tuple[str, list[_Row]]] = {}
     for row in _rows(session, start, end, None, None, None, tuple(kinds)):
         key, label = _group(row, by)
@@ -188,13 +192,13 @@ def fulfilment_breakdown(
 
 def _group(row: _Row, by: str) -> tuple[str | None, str]:
     if by == "matter":
-        return row.matter_code, row.matter_name or "未关联事项"
+        return row.matter_code, row.matter_name or _("未关联事项")
     if by == "department":
-        return row.department_code, row.department_name or "未关联部门"
+        return row.department_code, row.department_name or _("未关联部门")
     if by == "subject":
         return row.subject_uscc, row.subject_name
     if by == "month":
         key = row.due_date.strftime("%Y-%m")
-        return key, f"{row.due_date.year} 年 {row.due_date.month} 月"
+        return key, _("%(year)s 年 %(month)s 月", year=row.due_date.year, month=row.due_date.month)
     key = str(row.due_date.year)
-    return key, f"{key} 年"
+    return key, _("%(year)s 年", year=key)

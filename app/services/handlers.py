@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from app.models import ProcessInstance, User
@@ -26,19 +27,24 @@ class HandlerContext:
 
 Handler = Callable[[HandlerContext, dict[str, Any]], Any]
 HANDLERS: dict[str, Handler] = {}
+# What each handler does, in a sentence for process owners (a lazy string: Chinese by default,
+# English in an English request); the studio shows it next to the handler's name.
+HANDLER_LABELS: dict[str, Any] = {}
 
 
-def handler(name: str) -> Callable[[Handler], Handler]:
-    """Register a service-task handler under `name`."""
+def handler(name: str, label: Any = None) -> Callable[[Handler], Handler]:
+    """Register a service-task handler under `name`, described by `label` (`_l("…")`)."""
 
     def register(fn: Handler) -> Handler:
         HANDLERS[name] = fn
+        if label is not None:
+            HANDLER_LABELS[name] = label
         return fn
 
     return register
 
 
-@handler("system.echo")
+@handler("system.echo", label=_l("原样返回参数（供测试和试用服务任务）"))
 def _echo(ctx: HandlerContext, params: dict[str, Any]) -> Any:
     """Return the parameters (used by tests and by process owners to try service tasks)."""
     return params

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import select
@@ -23,6 +24,7 @@ from app.engine.errors import ProcessRuntimeError
 from app.engine.sandbox import make_script_engine
 from app.engine.scripts import script_helpers
 from app.engine.serializer import SERIALIZER_VERSION
+from app.i18n import translate_stored
 from app.models import (
     Department,
     HumanTask,
@@ -86,7 +88,7 @@ def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
         .execution_options(populate_existing=True)
     )
     if instance is None:
-        raise NotFoundError("流程实例不存在。")
+        raise NotFoundError(_("流程实例不存在。"))
     return instance
 
 
@@ -116,8 +118,12 @@ def engine_step(
     except ProcessRuntimeError as exc:
         record_incident(session, instance, exc, action, actor)
         raise ProcessIncidentError(
-            f"流程运行出错（{exc.element_id or '未知环节'}）：{exc.message}。已记录为运行事件，"
-            "流程管理员处理后可重试；您提交的内容未丢失。",
+            _(
+                "流程运行出错（%(element)s）：%(error)s。已记录为运行事件，"
+                "流程管理员处理后可重试；您提交的内容未丢失。",
+                element=exc.element_id or _("未知环节"),
+                error=translate_stored(exc.message),
+            ),
             details={"element_id": exc.element_id, "line": exc.line},
         ) from exc
 

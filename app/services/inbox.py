@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session, defer
 
@@ -100,7 +101,7 @@ def tabs_for(actor: User) -> tuple[str, ...]:
 def tab_query(actor: User, tab: str) -> Select[tuple[HumanTask]]:
     """The tasks of one tab, before filters."""
     if actor.role != Role.APPROVER:
-        raise NotAllowedError("只有审批人员有待办箱。")
+        raise NotAllowedError(_("只有审批人员有待办箱。"))
     if tab == "candidate":
         return scoped_tasks(actor, "candidate", "ready")
     if tab == "mine":
@@ -111,7 +112,7 @@ def tab_query(actor: User, tab: str) -> Select[tuple[HumanTask]]:
         return select(HumanTask).where(
             HumanTask.state == "ready", HumanTask.department_id == actor.department_id
         )
-    raise NotFoundError("没有这个待办分类。")
+    raise NotFoundError(_("没有这个待办分类。"))
 
 
 def _local_midnight(day: date, tz: tzinfo) -> datetime:
@@ -308,7 +309,7 @@ def reassign_candidates(session: Session, task: HumanTask) -> list[User]:
 def reassign(session: Session, task_id: str, to_user_id: Any, actor: User) -> HumanTask:
     """A leader hands a ready task of their department to another approver of its lane."""
     if actor.role != Role.APPROVER or actor.approver_role != "leader":
-        raise NotAllowedError("只有本部门分管领导可以改派任务。")
+        raise NotAllowedError(_("只有本部门分管领导可以改派任务。"))
     task = session.scalar(
         select(HumanTask)
         .where(HumanTask.id == task_id)
@@ -316,19 +317,19 @@ def reassign(session: Session, task_id: str, to_user_id: Any, actor: User) -> Hu
         .execution_options(populate_existing=True)
     )
     if task is None or not can_view_task(actor, task):
-        raise NotFoundError("任务不存在或您无权查看。")
+        raise NotFoundError(_("任务不存在或您无权查看。"))
     if task.department_id is None or task.department_id != actor.department_id:
-        raise NotAllowedError("只能改派本部门的任务。")
+        raise NotAllowedError(_("只能改派本部门的任务。"))
     if task.state != "ready":
-        raise ConflictError("该任务已办理或已撤销，不能改派。", details={"state": task.state})
+        raise ConflictError(_("该任务已办理或已撤销，不能改派。"), details={"state": task.state})
     try:
         target = session.get(User, int(to_user_id))
     except (TypeError, ValueError):
         target = None
     if target is None or target not in reassign_candidates(session, task):
         raise InvalidInputError(
-            "只能改派给本部门同岗位的审批人员。",
-            {"user_id": ["请选择本部门同岗位的审批人员。"]},
+            _("只能改派给本部门同岗位的审批人员。"),
+            {"user_id": [_("请选择本部门同岗位的审批人员。")]},
         )
     previous = task.assignee_id
     task.assignee_id = target.id

@@ -36,10 +36,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.i18n import N_
+from app.i18n import N_, translate_stored
 from app.models import MailDelivery, MailState, Role, User
 from app.models.base import utcnow
 from app.services import audit
@@ -295,6 +296,9 @@ def render(event: str, locale: str, context: Mapping[str, Any], base_url: str) -
         or kind,
         "url": base_url.rstrip("/") + link if link.startswith("/") else link or base_url,
     }
+    if lang == "en":  # a stored Chinese outcome label, in English (app context: the worker)
+        with force_locale("en"):
+            values["outcome_label"] = translate_stored(values["outcome_label"])
     text = _env.get_template(f"{event}.{lang}.txt").render(values)
     subject, _, body = text.strip().partition("\n")
     try:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.engine import runner
 from app.engine.errors import MessageNotWaitedError
+from app.i18n import translate_stored
 from app.models import (
     InstanceStatus,
     MessageSubscription,
@@ -51,7 +53,7 @@ def deliver(
 ) -> dict[str, Any]:
     """Deliver to every waiting instance that matches; a repeated message id is a no-op."""
     if not name or not isinstance(correlation, dict) or not isinstance(payload, dict):
-        raise InvalidInputError("消息格式不正确。", {"correlation": ["须为对象。"]})
+        raise InvalidInputError(_("消息格式不正确。"), {"correlation": [_("须为对象。")]})
     done = session.get(ProcessedMessage, message_id)
     if done is not None:
         return dict(done.response)
@@ -67,7 +69,13 @@ def deliver(
     if not targets:
         started = _start_by_message(session, name, correlation, payload, actor)
         if not started:
-            raise NotFoundError(f"没有流程实例在等待消息 {name}（关联 {correlation}）。")
+            raise NotFoundError(
+                _(
+                    "没有流程实例在等待消息 %(name)s（关联 %(correlation)s）。",
+                    name=name,
+                    correlation=correlation,
+                )
+            )
         targets = started
     else:
         for instance_id in dict.fromkeys(targets):
@@ -95,7 +103,13 @@ def _deliver_one(
 ) -> None:
     instance = host.lock_instance(session, instance_id)
     if instance.status != InstanceStatus.RUNNING:
-        raise ConflictError(f"流程实例 {instance_id} 当前状态为 {instance.status}，不能接收消息。")
+        raise ConflictError(
+            _(
+                "流程实例 %(id)s 当前状态为 %(status)s，不能接收消息。",
+                id=instance_id,
+                status=instance.status,
+            )
+        )
     try:
         host.run_step(
             session,
@@ -105,7 +119,7 @@ def _deliver_one(
             lambda wf: runner.deliver_message(wf, name, payload, correlation),
         )
     except MessageNotWaitedError as exc:
-        raise ConflictError(str(exc)) from exc
+        raise ConflictError(translate_stored(str(exc))) from exc
 
 
 def _start_by_message(

@@ -19,6 +19,7 @@ from app.engine import runner
 from app.engine.errors import EngineError
 from app.engine.migration import MigrationPlan, MigrationRefusedError, apply_migration
 from app.engine.migration import plan_migration as engine_plan
+from app.i18n import translate_stored
 from app.models import HumanTask, InstanceStatus, ProcessInstance, ProcessVersion, User
 from app.services import audit, host
 from app.services.definitions import get_version, load_specs
@@ -49,6 +50,11 @@ def _target(session: Session, instance: ProcessInstance, target: int | None) -> 
     return get_version(session, instance.process_key, target)
 
 
+def _shown(reasons: list[str]) -> list[str]:
+    """The engine's (Chinese) reasons in the request's language."""
+    return [translate_stored(r) for r in reasons]
+
+
 def _status_reasons(instance: ProcessInstance, target: ProcessVersion) -> list[str]:
     reasons = []
     if instance.status not in MIGRATABLE:
@@ -67,13 +73,15 @@ def _plan(session: Session, instance: ProcessInstance, target: ProcessVersion) -
         plan = engine_plan(workflow, spec, subprocess_specs)
         return _Loaded(workflow, spec, subprocess_specs, plan)
     except EngineError as exc:
-        raise ConflictError(_("无法读取该实例的流程状态：%(error)s", error=exc)) from exc
+        raise ConflictError(
+            _("无法读取该实例的流程状态：%(error)s", error=translate_stored(str(exc)))
+        ) from exc
 
 
 def _report(
     instance: ProcessInstance, from_version: int, target: ProcessVersion, plan: MigrationPlan
 ) -> dict[str, Any]:
-    blocking = _status_reasons(instance, target) + plan.blocking
+    blocking = _status_reasons(instance, target) + _shown(plan.blocking)
     return {
         "instance_id": instance.id,
         "process_key": instance.process_key,
@@ -116,15 +124,17 @@ def migrate(
     reasons = _status_reasons(instance, target)
     if reasons:
         raise ConflictError(
-            _("无法迁移：%(reasons)s。", reasons="；".join(reasons)), details={"blocking": reasons}
+            _("无法迁移：%(reasons)s。", reasons=_("；").join(reasons)),
+            details={"blocking": reasons},
         )
     loaded = _plan(session, instance, target)
     plan = loaded.plan
     report = _report(instance, from_version, target, plan)
     if not plan.allowed:
+        blocking = _shown(plan.blocking)
         raise ConflictError(
-            _("无法迁移：%(reasons)s。", reasons="；".join(plan.blocking)),
-            details={"blocking": plan.blocking},
+            _("无法迁移：%(reasons)s。", reasons=_("；").join(blocking)),
+            details={"blocking": blocking},
         )
     with session.begin_nested():
         _apply(session, instance, loaded, target)
@@ -161,9 +171,10 @@ def _apply(
     try:
         apply_migration(workflow, loaded.plan, spec, loaded.subprocess_specs)
     except MigrationRefusedError as exc:
+        blocking = _shown(exc.blocking)
         raise ConflictError(
-            _("无法迁移：%(reasons)s。", reasons="；".join(exc.blocking)),
-            details={"blocking": exc.blocking},
+            _("无法迁移：%(reasons)s。", reasons=_("；").join(blocking)),
+            details={"blocking": blocking},
         ) from exc
     if workflow.spec is not spec or getattr(spec, "spec_key", None) is None:
         raise ConflictError(_("迁移后的流程定义与目标版本不一致，已放弃迁移。"))
@@ -174,7 +185,9 @@ def _apply(
     try:
         restored = host.load(session, instance)
     except EngineError as exc:
-        raise ConflictError(_("迁移后的状态无法恢复，已放弃迁移：%(error)s", error=exc)) from exc
+        raise ConflictError(
+            _("迁移后的状态无法恢复，已放弃迁移：%(error)s", error=translate_stored(str(exc)))
+        ) from exc
     snap = host.save(session, instance, restored)
     _refresh_inbox(session, snap)
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from app.i18n import N_
 from app.models import Document, HumanTask, Notification, OutboxEvent, ProcessInstance, Role, User
 from app.models.base import utcnow
 from app.services import mail
 
+# Notification titles and bodies are stored in Chinese and shown through `translate_stored`.
 LANE_LABELS = {
-    "enterprise": "企业",
-    "window": "受理窗口",
-    "reviewer": "审核",
-    "inspector": "核查",
-    "leader": "分管领导",
+    "enterprise": N_("企业"),
+    "window": N_("受理窗口"),
+    "reviewer": N_("审核"),
+    "inspector": N_("核查"),
+    "leader": N_("分管领导"),
 }
 
 
@@ -44,8 +46,9 @@ def task_created(session: Session, task: HumanTask) -> int:
             Notification(
                 user_id=user.id,
                 kind="task_new",
-                title=f"新待办：{task.name}"[:200],
-                body=f"流程实例 #{task.instance_id} 有一项待办（{_lane(task)}）。",
+                title=(N_("新待办：%(task)s") % {"task": task.name})[:200],
+                body=N_("流程实例 #%(id)s 有一项待办（%(lane)s）。")
+                % {"id": task.instance_id, "lane": _lane(task)},
                 link=f"/tasks/{task.id}",
                 instance_id=task.instance_id,
             )
@@ -138,8 +141,10 @@ def instance_finished(session: Session, instance: ProcessInstance) -> int:
             Notification(
                 user_id=user.id,
                 kind="decided",
-                title=f"办件 #{instance.id} 已办结",
-                body=f"办理结果：{outcome}" if outcome else "请查看办理结果。",
+                title=N_("办件 #%(id)s 已办结") % {"id": instance.id},
+                body=N_("办理结果：%(outcome)s") % {"outcome": outcome}
+                if outcome
+                else N_("请查看办理结果。"),
                 link=f"/enterprise/applications/{instance.id}",
                 instance_id=instance.id,
             )
@@ -183,8 +188,8 @@ def document_issued(session: Session, document: Document) -> int:
             session,
             user.id,
             "document",
-            f"文书已出具：{label}",
-            f"文号 {document.serial}",
+            N_("文书已出具：%(kind)s") % {"kind": label},
+            N_("文号 %(serial)s") % {"serial": document.serial},
             link=link,
             instance_id=document.instance_id,
         )
@@ -212,10 +217,10 @@ NOTICE_MAILS = {
     "repair_decided": "decided",
 }
 NOTICE_TITLES = {
-    "rongque_supplement_reminder": "容缺材料补齐提醒",
-    "repair_decided": "信用修复决定已作出",
-    "breach_feedback": "违诺处理反馈",
-    "breach_loop_closed": "违诺处理闭环",
+    "rongque_supplement_reminder": N_("容缺材料补齐提醒"),
+    "repair_decided": N_("信用修复决定已作出"),
+    "breach_feedback": N_("违诺处理反馈"),
+    "breach_loop_closed": N_("违诺处理闭环"),
 }
 
 
@@ -269,7 +274,7 @@ def mirror_outbox_notices(session: Session, limit: int = 200) -> int:
         if payload.get("in_app"):
             row.state, row.done_at = "done", utcnow()
             continue
-        title = NOTICE_TITLES.get(row.name, "办件提醒")
+        title = NOTICE_TITLES.get(row.name, N_("办件提醒"))
         body = payload.get("text") or payload.get("outcome_label") or payload.get("due")
         recipients = _recipients(session, payload)
         for user in recipients:

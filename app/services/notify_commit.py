@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.engine import clock
+from app.i18n import N_
 from app.models import (
     Commitment,
     CommitmentKind,
@@ -52,7 +53,11 @@ COMMITMENT_WORDING = (
     "承诺不实的，审批部门可依法撤销行政决定，并将虚假承诺记入信用记录，"
     "在信用修复前不再适用告知承诺等简化程序。"
 )
-VERIFICATION_METHODS = {"written": "书面核查", "online": "网络核验", "on_site": "实地调查"}
+VERIFICATION_METHODS = {
+    "written": N_("书面核查"),
+    "online": N_("网络核验"),
+    "on_site": N_("实地调查"),
+}
 
 
 def local_today() -> date:
@@ -102,25 +107,35 @@ def check_matter(session: Session, matter_code: Any, subject: Subject | None) ->
     Never raises: an invalid start ends the process with `reason` (Chinese) for the applicant.
     """
     if subject is None:
-        return {"ok": False, "reason": "告知承诺制审批须由企业（信用主体）发起，未找到申请主体。"}
+        return {
+            "ok": False,
+            "reason": N_("告知承诺制审批须由企业（信用主体）发起，未找到申请主体。"),
+        }
     code = matter_code.strip() if isinstance(matter_code, str) else ""
     if not code:
-        return {"ok": False, "reason": "请从事项目录中选择要办理的事项（缺少 matter_code）。"}
+        return {"ok": False, "reason": N_("请从事项目录中选择要办理的事项（缺少 matter_code）。")}
     matter = session.scalar(select(Matter).where(Matter.code == code))
     if matter is None:
-        return {"ok": False, "reason": f"事项目录中没有编码为 {code[:64]} 的事项。"}
+        return {
+            "ok": False,
+            "reason": N_("事项目录中没有编码为 %(code)s 的事项。") % {"code": code[:64]},
+        }
+    label = {"matter": matter.name, "code": code}
     if not matter.active:
-        return {"ok": False, "reason": f"事项「{matter.name}」（{code}）已停止办理。"}
+        return {"ok": False, "reason": N_("事项「%(matter)s」（%(code)s）已停止办理。") % label}
     if not matter.notify_commit:
         return {
             "ok": False,
-            "reason": f"事项「{matter.name}」（{code}）不在告知承诺事项清单内，请按一般程序办理。",
+            "reason": N_("事项「%(matter)s」（%(code)s）不在告知承诺事项清单内，请按一般程序办理。")
+            % label,
         }
     if not (matter.notice_text or "").strip():
         return {
             "ok": False,
-            "reason": f"事项「{matter.name}」（{code}）尚未公布告知内容，"
-            "暂不能以告知承诺方式办理。",
+            "reason": N_(
+                "事项「%(matter)s」（%(code)s）尚未公布告知内容，暂不能以告知承诺方式办理。"
+            )
+            % label,
         }
     return {
         "ok": True,
@@ -210,7 +225,8 @@ def sign(
                 earlier.id,
                 CommitmentStatus.WITHDRAWN.value,
                 today,
-                note=f"申请被退回后于第 {sign_round} 轮重新签署，本承诺由新承诺替代。",
+                note=N_("申请被退回后于第 %(round)s 轮重新签署，本承诺由新承诺替代。")
+                % {"round": sign_round},
             )
     return commitments.sign(
         session,
@@ -354,9 +370,13 @@ def revoke_approval(
     if "revocation" in commitment.details:
         return {"commitment_id": commitment.id, **commitment.details["revocation"]}
     matter = session.get(Matter, commitment.matter_id) if commitment.matter_id else None
-    method_label = VERIFICATION_METHODS.get(method, method or "核查")
+    method_label = VERIFICATION_METHODS.get(method, method or N_("核查"))
     name = matter.name if matter else commitment.details.get("matter_code", "")
-    reason = f"告知承诺事项「{name}」经{method_label}，承诺内容不实：{opinion or '未说明'}"
+    reason = N_("告知承诺事项「%(matter)s」经%(method)s，承诺内容不实：%(opinion)s") % {
+        "matter": name,
+        "method": method_label,
+        "opinion": opinion or N_("未说明"),
+    }
     today = local_today()
     revocation = {
         "revoked_on": today.isoformat(),

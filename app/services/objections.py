@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.i18n import N_
 from app.models import CreditRecord, ProcessInstance, RecordStatus, RecordType, Severity
 from app.services import audit, breaches
 from app.services.errors import InvalidInputError
@@ -35,26 +36,26 @@ LOCALITY = "shanghai"  # our default (DOMAIN §4.1); the DMN table holds the lim
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 GROUND_LABELS = {
-    "wrong_info": "信息错误或不完整、公示期限错误",
-    "expired": "公示期限届满后仍在公示",
-    "not_listable": "不符合列入严重失信主体名单的条件，或应移出而未移出",
-    "privacy": "信息的归集或使用侵犯商业秘密、个人隐私",
-    "repair_result": "对信用修复结果有异议",
+    "wrong_info": N_("信息错误或不完整、公示期限错误"),
+    "expired": N_("公示期限届满后仍在公示"),
+    "not_listable": N_("不符合列入严重失信主体名单的条件，或应移出而未移出"),
+    "privacy": N_("信息的归集或使用侵犯商业秘密、个人隐私"),
+    "repair_result": N_("对信用修复结果有异议"),
 }
 OUTCOME_LABELS = {
-    "correct": "更正",
-    "delete": "删除（停止公示）",
-    "uphold": "维持",
-    "unconfirmable": "无法确认",
-    "rejected": "不予受理（不属于异议受理范围）",
+    "correct": N_("更正"),
+    "delete": N_("删除（停止公示）"),
+    "uphold": N_("维持"),
+    "unconfirmable": N_("无法确认"),
+    "rejected": N_("不予受理（不属于异议受理范围）"),
 }
 STATUS_LABELS = {
-    RecordStatus.PUBLISHED: "公示中",
-    RecordStatus.UNDER_OBJECTION: "异议处理中",
-    RecordStatus.REPAIRED: "已修复",
-    RecordStatus.CORRECTED: "已更正",
-    RecordStatus.DELETED: "已删除",
-    RecordStatus.EXPIRED: "已届满",
+    RecordStatus.PUBLISHED: N_("公示中"),
+    RecordStatus.UNDER_OBJECTION: N_("异议处理中"),
+    RecordStatus.REPAIRED: N_("已修复"),
+    RecordStatus.CORRECTED: N_("已更正"),
+    RecordStatus.DELETED: N_("已删除"),
+    RecordStatus.EXPIRED: N_("已届满"),
 }
 OBJECTABLE = (RecordStatus.PUBLISHED, RecordStatus.REPAIRED, RecordStatus.CORRECTED)
 CORRECTABLE = ("violation", "facts", "legal_basis", "penalty_content", "decided_on", "severity")
@@ -91,29 +92,35 @@ def _locked_record(session: Session, record_id: int) -> CreditRecord | None:
 def _input_problem(ground: Any, claim: Any, record_id: int | None) -> str | None:
     if ground not in GROUND_LABELS:
         allowed = "、".join(f"{k}（{v}）" for k, v in GROUND_LABELS.items())
-        return f"异议理由 {ground!r} 无效。请选择：{allowed}。"
+        return N_("异议理由 %(ground)s 无效。请选择：%(allowed)s。") % {
+            "ground": repr(ground),
+            "allowed": allowed,
+        }
     if not isinstance(claim, str) or len(claim.strip()) < 2:
-        return "请填写异议内容：说明记录哪里有误以及理由。"
+        return N_("请填写异议内容：说明记录哪里有误以及理由。")
     if len(claim) > 2000:
-        return "异议内容过长（最多 2000 字），请精简后重新提出。"
+        return N_("异议内容过长（最多 2000 字），请精简后重新提出。")
     if record_id is None:
-        return "请指定要提出异议的信用记录（record_id）。"
+        return N_("请指定要提出异议的信用记录（record_id）。")
     return None
 
 
 def _status_problem(record: CreditRecord, ground: str) -> str | None:
-    label = STATUS_LABELS.get(record.status, record.status)
+    values = {"no": record.decision_no, "label": STATUS_LABELS.get(record.status, record.status)}
     if record.status == RecordStatus.UNDER_OBJECTION:
         return (
-            f"信用记录 {record.decision_no} 已有异议正在处理（异议处理中），不能重复提出；"
-            "请等待处理结果。"
+            N_("信用记录 %(no)s 已有异议正在处理（异议处理中），不能重复提出；请等待处理结果。")
+            % values
         )
     if record.status not in OBJECTABLE:
-        return f"信用记录 {record.decision_no} 当前状态为“{label}”，已不再公示，无需提出异议。"
+        return N_("信用记录 %(no)s 当前状态为“%(label)s”，已不再公示，无需提出异议。") % values
     if ground == "repair_result" and record.status != RecordStatus.REPAIRED:
         return (
-            f"信用记录 {record.decision_no} 没有信用修复结果（当前状态：{label}），"
-            "不能以“对信用修复结果有异议”为由提出异议；请选择其他异议理由。"
+            N_(
+                "信用记录 %(no)s 没有信用修复结果（当前状态：%(label)s），"
+                "不能以“对信用修复结果有异议”为由提出异议；请选择其他异议理由。"
+            )
+            % values
         )
     return None
 
@@ -140,7 +147,9 @@ def accept(
     """
     if instance.subject_id is None:
         return _refuse(
-            session, instance, "异议须由信用主体就本企业的信用记录提出，本申请未关联信用主体。"
+            session,
+            instance,
+            N_("异议须由信用主体就本企业的信用记录提出，本申请未关联信用主体。"),
         )
     rid = as_int(record_id)
     problem = _input_problem(ground, claim, rid)
@@ -150,7 +159,9 @@ def accept(
     record = _locked_record(session, rid)
     if record is None or record.subject_id != instance.subject_id:
         return _refuse(
-            session, instance, f"未找到编号为 {rid} 的本企业信用记录，请核对后重新提出。"
+            session,
+            instance,
+            N_("未找到编号为 %(id)s 的本企业信用记录，请核对后重新提出。") % {"id": rid},
         )
     current = dict(record.extra or {}).get("objection") or {}
     if current.get("instance_id") == instance.id and current.get("acceptance"):
@@ -174,7 +185,8 @@ def _flag(
     acceptance = {
         "ok": True,
         "reason": (
-            f"已受理对信用记录 {record.decision_no} 的异议（{number}），该记录已标注“异议处理中”。"
+            N_("已受理对信用记录 %(no)s 的异议（%(number)s），该记录已标注“异议处理中”。")
+            % {"no": record.decision_no, "number": number}
         ),
         "objection_no": number,
         "record_id": record.id,
@@ -266,7 +278,7 @@ def extend(
     """Record the one extension the provider may take, with its reason and new deadline."""
     record, objection = _pending(session, instance_id, record_id)
     if not (reason or "").strip():
-        raise ValueError("延期须说明理由")
+        raise ValueError(N_("延期须说明理由"))
     if not objection.get("extension"):
         objection["extension"] = {"reason": reason.strip(), "due": due}
         _update(record, objection)
@@ -315,7 +327,7 @@ def close(
     if objection.get("result"):
         return dict(objection["result"])  # a retry of this very step
     if outcome in REFUSALS and not (opinion or "").strip():
-        raise ValueError("不予支持异议时必须写明理由")
+        raise ValueError(N_("不予支持异议时必须写明理由"))
     changes = _apply(session, record, objection, outcome, corrected or {}, opinion, check)
     local = at.astimezone(TIMEZONE)
     objection.update(
@@ -367,8 +379,10 @@ def _apply(
                 "claim": objection["claim"],
                 "check_result": opinion,
                 "platform_check": check,
-                "note": "经信息提供单位核查，异议内容无法确认；异议申请与核查结果一并记载，"
-                "与该信用记录同时展示。",
+                "note": N_(
+                    "经信息提供单位核查，异议内容无法确认；异议申请与核查结果一并记载，"
+                    "与该信用记录同时展示。"
+                ),
             },
         }
     return changes

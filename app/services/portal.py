@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.engine import clock
+from app.i18n import translate_stored
 from app.models import (
     Comment,
     CreditRecord,
@@ -144,7 +146,7 @@ def local_today() -> date:
 def subject_of(session: Session, actor: User) -> Subject:
     subject = session.get(Subject, actor.subject_id) if actor.subject_id else None
     if subject is None:
-        raise NotFoundError("当前账号未关联信用主体。")
+        raise NotFoundError(_("当前账号未关联信用主体。"))
     return subject
 
 
@@ -231,7 +233,7 @@ def record_rows(session: Session, actor: User, on: date | None = None) -> list[R
 def own_record(session: Session, actor: User, record_id: int) -> CreditRecord:
     record = session.get(CreditRecord, record_id)
     if record is None or record.subject_id is None or record.subject_id != actor.subject_id:
-        raise NotFoundError("未找到该信用记录。")
+        raise NotFoundError(_("未找到该信用记录。"))
     return record
 
 
@@ -245,20 +247,20 @@ def start_repair(session: Session, actor: User, record_ids: list[str]) -> Proces
     for raw in record_ids:
         if not str(raw).isdigit() or int(raw) not in rows:
             raise InvalidInputError(
-                "所选记录无效。", {"record_ids": ["所选记录无效，请重新选择。"]}
+                _("所选记录无效。"), {"record_ids": [_("所选记录无效，请重新选择。")]}
             )
         if int(raw) not in ids:
             ids.append(int(raw))
     if not ids:
-        message = "请至少选择一条可修复的信用记录。"
+        message = _("请至少选择一条可修复的信用记录。")
         raise InvalidInputError(message, {"record_ids": [message]})
     problems = [
-        f"{rows[i].record.decision_no}：{rows[i].repair.reason}"
+        _("%(no)s：%(reason)s", no=rows[i].record.decision_no, reason=rows[i].repair.reason)
         for i in ids
         if not rows[i].repair.allowed
     ]
     if problems:
-        raise InvalidInputError("部分记录现在不能申请修复。", {"record_ids": problems})
+        raise InvalidInputError(_("部分记录现在不能申请修复。"), {"record_ids": problems})
     return instances.start_instance(session, "credit_repair", {"record_ids": ids}, actor)
 
 
@@ -275,7 +277,7 @@ def active_matters(session: Session) -> list[Matter]:
 def get_matter(session: Session, code: str) -> Matter:
     matter = session.scalar(select(Matter).where(Matter.code == code))
     if matter is None or not matter.active:
-        raise NotFoundError("事项目录中没有该事项或该事项已停用。")
+        raise NotFoundError(_("事项目录中没有该事项或该事项已停用。"))
     return matter
 
 
@@ -299,20 +301,21 @@ def start_matter(
     matter = get_matter(session, code)
     if mode == "notify_commit":
         if not matter.notify_commit:
-            message = "该事项不在告知承诺事项清单内，请按一般程序办理。"
+            message = _("该事项不在告知承诺事项清单内，请按一般程序办理。")
             raise InvalidInputError(message, {"mode": [message]})
         data: dict[str, Any] = {"matter_code": matter.code}
         return instances.start_instance(session, "notify_commit_approval", data, actor)
     if mode == "rongque":
         if not matter.rongque:
-            message = "该事项不在容缺受理事项清单内，请按一般程序提交全部材料。"
+            message = _("该事项不在容缺受理事项清单内，请按一般程序提交全部材料。")
             raise InvalidInputError(message, {"mode": [message]})
         check = rongque.check_request(session, matter.code, list(deferred))
         if not check.ok:
-            raise InvalidInputError(check.reason, {"deferred_materials": [check.reason]})
+            reason = translate_stored(check.reason)
+            raise InvalidInputError(reason, {"deferred_materials": [reason]})
         data = {"matter_code": matter.code, "deferred_materials": list(deferred)}
         return instances.start_instance(session, "rongque_acceptance", data, actor)
-    message = "请选择办理方式：告知承诺或容缺受理。"
+    message = _("请选择办理方式：告知承诺或容缺受理。")
     raise InvalidInputError(message, {"mode": [message]})
 
 
@@ -323,19 +326,19 @@ def start_objection(
     record = own_record(session, actor, record_id)
     fields: dict[str, list[str]] = {}
     if ground not in GROUND_LABELS:
-        fields["ground"] = ["请选择异议理由。"]
+        fields["ground"] = [_("请选择异议理由。")]
     elif ground == "repair_result" and record.status != RecordStatus.REPAIRED:
-        fields["ground"] = ["该记录没有信用修复结果，不能以“对信用修复结果有异议”为由提出。"]
+        fields["ground"] = [_("该记录没有信用修复结果，不能以“对信用修复结果有异议”为由提出。")]
     claim = (claim or "").strip()
     if len(claim) < 2:
-        fields["claim"] = ["请填写异议内容：说明记录哪里有误以及理由。"]
+        fields["claim"] = [_("请填写异议内容：说明记录哪里有误以及理由。")]
     elif len(claim) > 2000:
-        fields["claim"] = ["异议内容过长（最多 2000 字），请精简。"]
+        fields["claim"] = [_("异议内容过长（最多 2000 字），请精简。")]
     allowed = object_action(record)
     if not allowed.allowed:
         fields.setdefault("ground", []).append(allowed.reason)
     if fields:
-        raise InvalidInputError("异议申请未通过校验。", fields)
+        raise InvalidInputError(_("异议申请未通过校验。"), fields)
     data = {"record_id": record.id, "ground": ground, "claim": claim}
     return instances.start_instance(session, "objection_handling", data, actor)
 
@@ -359,24 +362,38 @@ def _open_my_tasks(session: Session, actor: User, instance_id: int) -> list[Huma
 
 
 def outcome_of(session: Session, instance: ProcessInstance) -> dict[str, str] | None:
-    """The process's own result (refusal or decision) with its reason, if it has one yet."""
+    """The process's own result (refusal or decision) with its reason, if it has one yet.
+
+    Label and reason are in the request's language (stored reasons via `translate_stored`).
+    """
     summary = instance.summary or {}
     if summary.get("outcome"):
         outcome = str(summary["outcome"])
         reason = str(summary.get("reason") or summary.get("outcome_reason") or "")
-        return {"outcome": outcome, "label": OUTCOME_LABELS.get(outcome, outcome), "reason": reason}
+        return {
+            "outcome": outcome,
+            "label": str(OUTCOME_LABELS.get(outcome, outcome)),
+            "reason": translate_stored(reason),
+        }
     history = audit.history_for(session, "process_instance", str(instance.id))
     for entry in reversed(history):
         details = entry.get("details") or {}
         if entry["action"] == "objection.refused":
-            return {"outcome": "refused", "label": "不予受理", "reason": details.get("reason", "")}
+            reason = translate_stored(str(details.get("reason") or ""))
+            return {"outcome": "refused", "label": _("不予受理"), "reason": reason}
         if entry["action"] == "repair.decided" and details.get("outcome"):
             outcome = str(details["outcome"])
-            return {"outcome": outcome, "label": OUTCOME_LABELS.get(outcome, outcome), "reason": ""}
+            label = str(OUTCOME_LABELS.get(outcome, outcome))
+            return {"outcome": outcome, "label": label, "reason": ""}
         if entry["action"] == "repair.eligibility" and not details.get("eligible_ids"):
-            reasons = "；".join(details.get("refusal_reasons") or [])
-            return {"outcome": "refused", "label": "不予受理", "reason": reasons}
+            reasons = _joined(details.get("refusal_reasons") or [])
+            return {"outcome": "refused", "label": _("不予受理"), "reason": reasons}
     return None
+
+
+def _joined(reasons: list[Any]) -> str:
+    """Stored reasons, each in the request's language, as one text."""
+    return _("；").join(translate_stored(str(r)) for r in reasons)
 
 
 def expected_now(
@@ -426,7 +443,7 @@ def _display_names(session: Session, usernames: set[str]) -> dict[str, str]:
 
 def _who(name: str, names: dict[str, str]) -> str:
     if not name or name in SYSTEM_NAMES:
-        return "系统"
+        return _("系统")
     return names.get(name, name)
 
 
@@ -443,14 +460,14 @@ def _timeline_detail(entry: dict[str, Any]) -> str:
     if action.startswith("task.") and (details.get("name") or details.get("task")):
         return str(details.get("name") or details.get("task"))
     if action == "instance.started":
-        return PROCESS_LABELS.get(details.get("process_key", ""), "")
+        return str(PROCESS_LABELS.get(details.get("process_key", ""), ""))
     for key in ("reason", "outcome_reason"):
         if details.get(key):
-            return str(details[key])
+            return translate_stored(str(details[key]))
     if details.get("refusal_reasons"):
-        return "；".join(details["refusal_reasons"])
+        return _joined(details["refusal_reasons"])
     if details.get("outcome"):
-        return OUTCOME_LABELS.get(str(details["outcome"]), str(details["outcome"]))
+        return str(OUTCOME_LABELS.get(str(details["outcome"]), str(details["outcome"])))
     return ""
 
 
@@ -462,10 +479,14 @@ def countdown(session: Session, due_at: datetime | None, on: date) -> dict[str, 
     due = due_at.astimezone(_tz()).date()
     if due >= on:
         left = calendar.working_days_between(on, due)
-        text = "今天到期" if left == 0 else f"还剩 {left} 个工作日"
+        text = (
+            _("今天到期")
+            if left == 0
+            else ngettext("还剩 %(num)d 个工作日", "还剩 %(num)d 个工作日", left)
+        )
     else:
         left = -calendar.working_days_between(due, on)
-        text = f"已逾期 {-left} 个工作日"
+        text = ngettext("已逾期 %(num)d 个工作日", "已逾期 %(num)d 个工作日", -left)
     return {"due": due, "days": left, "text": text, "overdue": due < on, "soon": 0 <= left <= 1}
 
 
@@ -506,7 +527,11 @@ def application_detail(session: Session, actor: User, instance_id: int) -> dict[
         for t in all_tasks
     ]
     documents = [
-        {**d, "name": d.get("title") or DOCUMENT_LABELS.get(d["kind"], d["kind"])}
+        {
+            **d,
+            "name": translate_stored(d.get("title"))
+            or str(DOCUMENT_LABELS.get(d["kind"], d["kind"])),
+        }
         for d in issued_documents.for_instance(session, instance.id)
     ]
     comments = [
@@ -544,7 +569,7 @@ def diagram_xml(session: Session, actor: User, instance_id: int) -> str:
     if xml is None:
         xml = next((body for name, body in files.items() if name.endswith(".bpmn")), None)
     if xml is None:
-        raise NotFoundError("该流程版本没有流程图。")
+        raise NotFoundError(_("该流程版本没有流程图。"))
     return xml
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -65,8 +66,12 @@ def apply_publication_rules(
         )
     if rule is None:
         raise InvalidInputError(
-            f"没有适用于 {record.decided_on} 的公示期限规则（{record.record_type}）。",
-            {"decided_on": ["请管理员补充该日期适用的公示期限规则。"]},
+            _(
+                "没有适用于 %(day)s 的公示期限规则（%(type)s）。",
+                day=record.decided_on,
+                type=record.record_type,
+            ),
+            {"decided_on": [_("请管理员补充该日期适用的公示期限规则。")]},
         )
     periods = compute_periods(rule, record.decided_on)
     record.rule_set = periods.rule_set

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.i18n import N_
 from app.models import (
     Attachment,
     AuditEvent,
@@ -43,31 +44,31 @@ PROOF_KIND = "履行义务证明"
 AUTHORIZATION_KIND = "授权委托书"
 REPAIR_TARGETS = ("creditchina", "gsxt", "local_platform", "credit_agencies")
 TARGET_LABELS = {
-    "creditchina": "信用中国",
-    "gsxt": "国家企业信用信息公示系统",
-    "local_platform": "地方公共信用信息平台",
-    "credit_agencies": "第三方信用服务机构",
+    "creditchina": N_("信用中国"),
+    "gsxt": N_("国家企业信用信息公示系统"),
+    "local_platform": N_("地方公共信用信息平台"),
+    "credit_agencies": N_("第三方信用服务机构"),
 }
 STATUS_LABELS = {
-    RecordStatus.PUBLISHED.value: "公示中",
-    RecordStatus.UNDER_OBJECTION.value: "异议处理中",
-    RecordStatus.REPAIRED.value: "已修复",
-    RecordStatus.CORRECTED.value: "已更正",
-    RecordStatus.DELETED.value: "已删除",
-    RecordStatus.EXPIRED.value: "公示期满已停止公示",
+    RecordStatus.PUBLISHED.value: N_("公示中"),
+    RecordStatus.UNDER_OBJECTION.value: N_("异议处理中"),
+    RecordStatus.REPAIRED.value: N_("已修复"),
+    RecordStatus.CORRECTED.value: N_("已更正"),
+    RecordStatus.DELETED.value: N_("已删除"),
+    RecordStatus.EXPIRED.value: N_("公示期满已停止公示"),
 }
 OUTCOME_LABELS = {
-    "approved": "准予信用修复",
-    "partly_approved": "部分准予信用修复",
-    "rejected": "不予信用修复",
-    "refused": "不予受理",
+    "approved": N_("准予信用修复"),
+    "partly_approved": N_("部分准予信用修复"),
+    "rejected": N_("不予信用修复"),
+    "refused": N_("不予受理"),
 }
 # The four named re-application switches of DOMAIN §1.6 (values come from the policy DMN).
 POLICY_SWITCHES = {
-    "serious_or_frequent_1y": "近1年内有严重失信行为或3次及以上较重失信行为的，不予修复",
-    "last_repair_1y": "距上次信用修复不足1年的，不予修复",
-    "two_repairs_5y": "5年内已修复2次的，不予修复",
-    "same_type_5y": "同一类失信行为5年内已修复过1次的，不予修复",
+    "serious_or_frequent_1y": N_("近1年内有严重失信行为或3次及以上较重失信行为的，不予修复"),
+    "last_repair_1y": N_("距上次信用修复不足1年的，不予修复"),
+    "two_repairs_5y": N_("5年内已修复2次的，不予修复"),
+    "same_type_5y": N_("同一类失信行为5年内已修复过1次的，不予修复"),
 }
 _OPEN_INSTANCE_STATES = (
     InstanceStatus.RUNNING.value,
@@ -137,11 +138,14 @@ def check_eligibility(
 ) -> dict[str, Any]:
     """Check every requested record; never raises for bad input (the process ends cleanly)."""
     if subject is None:
-        return _refusal(["信用修复须由信用主体本身（企业账号）发起，本申请不予受理。"])
+        return _refusal([N_("信用修复须由信用主体本身（企业账号）发起，本申请不予受理。")])
     ids = parse_record_ids(record_ids)
     if ids is None:
         return _refusal(
-            [f"申请数据不正确：record_ids 应为 1 至 {MAX_RECORDS} 个本主体信用记录编号的列表。"]
+            [
+                N_("申请数据不正确：record_ids 应为 1 至 %(max)s 个本主体信用记录编号的列表。")
+                % {"max": MAX_RECORDS}
+            ]
         )
     found = {
         r.id: r
@@ -156,8 +160,11 @@ def check_eligibility(
         listed = "、".join(str(i) for i in foreign)
         return _refusal(
             [
-                f"申请所列编号为 {listed} 的记录不存在或不属于本主体，整件申请不予受理。"
-                "请只选择本主体名下的信用记录后重新申请。"
+                N_(
+                    "申请所列编号为 %(ids)s 的记录不存在或不属于本主体，整件申请不予受理。"
+                    "请只选择本主体名下的信用记录后重新申请。"
+                )
+                % {"ids": listed}
             ]
         )
     rules = load_rules(session)
@@ -168,7 +175,8 @@ def check_eligibility(
         checks, reasons = _check_record(session, record, on, policy, rules)
         if record_id in pending and checks["published"]:
             reasons.append(
-                f"该记录已有正在办理的信用修复申请（办件 {pending[record_id]}），请勿重复申请。"
+                N_("该记录已有正在办理的信用修复申请（办件 %(id)s），请勿重复申请。")
+                % {"id": pending[record_id]}
             )
         if reasons:
             refused.append({**_record_brief(record), "checks": checks, "reasons": reasons})
@@ -183,7 +191,9 @@ def check_eligibility(
         "eligible_count": len(eligible),
         "refused": refused,
         "refusal_reasons": [
-            f"记录 {r['decision_no']}：{reason}" for r in refused for reason in r["reasons"]
+            N_("记录 %(no)s：%(reason)s") % {"no": r["decision_no"], "reason": reason}
+            for r in refused
+            for reason in r["reasons"]
         ],
     }
 
@@ -234,7 +244,7 @@ def _record_brief(record: CreditRecord) -> dict[str, Any]:
         "department": record.department.code,
         "department_name": record.department.name,
         "authority": record.authority,
-        "rule_set": record.rule_set or "未知",
+        "rule_set": record.rule_set or N_("未知"),
         "decided_on": _iso(record.decided_on),
         "repairable_from": _iso(record.repairable_from),
         "public_until": _iso(record.public_until),
@@ -295,37 +305,57 @@ def _check_record(
 
 def _status_reason(record: CreditRecord) -> str:
     if record.status == RecordStatus.UNDER_OBJECTION:
-        return "该记录正在异议处理中，异议办结后方可申请信用修复。"
+        return N_("该记录正在异议处理中，异议办结后方可申请信用修复。")
     if record.status == RecordStatus.REPAIRED:
-        repaired_on = (record.extra or {}).get("repaired_on") or "此前"
-        return f"该记录已于 {repaired_on} 完成信用修复并停止公示，无需重复申请。"
+        repaired_on = (record.extra or {}).get("repaired_on") or N_("此前")
+        return N_("该记录已于 %(day)s 完成信用修复并停止公示，无需重复申请。") % {
+            "day": repaired_on
+        }
     label = STATUS_LABELS.get(record.status, record.status)
-    return f"该记录当前状态为“{label}”，不在公示中，无需申请信用修复。"
+    return N_("该记录当前状态为“%(label)s”，不在公示中，无需申请信用修复。") % {"label": label}
 
 
 def _rule_citation(record: CreditRecord, rule: PeriodRule | None) -> str:
     if rule is None:
-        return f"规则集 {record.rule_set or '未知'}"
-    return f"规则集 {rule.rule_set}（{rule.source}）"
+        return N_("规则集 %(rule_set)s") % {"rule_set": record.rule_set or N_("未知")}
+    return N_("规则集 %(rule_set)s（%(source)s）") % {
+        "rule_set": rule.rule_set,
+        "source": rule.source,
+    }
 
 
 def _not_repairable_reason(record: CreditRecord, rule: PeriodRule | None) -> str:
-    citation = _rule_citation(record, rule)
-    note = f"：{rule.note}" if rule is not None and rule.note else ""
+    values = {"citation": _rule_citation(record, rule)}
+    if rule is not None and rule.note:
+        values["note"] = rule.note
+        if not rule.published:
+            return N_("依据%(citation)s：%(note)s，该类信息不予公示，无需申请信用修复。") % values
+        return (
+            N_("依据%(citation)s：%(note)s，该记录不属于可通过本平台申请信用修复的信息。") % values
+        )
     if rule is not None and not rule.published:
-        return f"依据{citation}{note}，该类信息不予公示，无需申请信用修复。"
-    return f"依据{citation}{note}，该记录不属于可通过本平台申请信用修复的信息。"
+        return N_("依据%(citation)s，该类信息不予公示，无需申请信用修复。") % values
+    return N_("依据%(citation)s，该记录不属于可通过本平台申请信用修复的信息。") % values
 
 
 def _period_reason(record: CreditRecord, rule: PeriodRule | None, on: date) -> str:
     severity = SEVERITY_LABELS.get(record.severity or "", "")
-    months = f"最短公示期为 {rule.min_months} 个月，" if rule and rule.min_months else ""
-    return (
-        f"依据{_rule_citation(record, rule)}，该{severity}失信记录{months}"
-        f"自处罚决定日 {record.decided_on.isoformat()} 起算，"
-        f"{record.repairable_from.isoformat() if record.repairable_from else '（未知）'} "
-        f"起方可申请信用修复；申请日 {on.isoformat()} 尚未届满。"
+    months = (
+        N_("最短公示期为 %(months)s 个月，") % {"months": rule.min_months}
+        if rule and rule.min_months
+        else ""
     )
+    return N_(
+        "依据%(citation)s，该%(severity)s失信记录%(months)s自处罚决定日 %(decided)s 起算，"
+        "%(from)s 起方可申请信用修复；申请日 %(on)s 尚未届满。"
+    ) % {
+        "citation": _rule_citation(record, rule),
+        "severity": severity,
+        "months": months,
+        "decided": record.decided_on.isoformat(),
+        "from": record.repairable_from.isoformat() if record.repairable_from else N_("（未知）"),
+        "on": on.isoformat(),
+    }
 
 
 def _subject_records(session: Session, record: CreditRecord) -> list[CreditRecord]:
@@ -365,22 +395,29 @@ def reapplication_refusals(
     weighty = [r for r in recent if r.severity in ("general", "serious")]
     if serious or len(weighty) >= 3:
         cited = "、".join(r.decision_no for r in (serious or weighty)[:3])
-        found["serious_or_frequent_1y"] = f"近1年内另有严重或多次较重失信记录（{cited}）"
+        found["serious_or_frequent_1y"] = N_("近1年内另有严重或多次较重失信记录（%(cited)s）") % {
+            "cited": cited
+        }
     last = max((d for _, d in repaired), default=None)
     if last is not None and last > year_ago:
-        found["last_repair_1y"] = f"上次信用修复于 {last.isoformat()}，距今不足1年"
+        found["last_repair_1y"] = N_("上次信用修复于 %(day)s，距今不足1年") % {
+            "day": last.isoformat()
+        }
     repairs_5y = {
         (r.extra or {}).get("repair_instance_id") or d.isoformat()
         for r, d in repaired
         if d > five_years_ago
     }
     if len(repairs_5y) >= 2:
-        found["two_repairs_5y"] = f"5年内已完成 {len(repairs_5y)} 次信用修复"
+        found["two_repairs_5y"] = N_("5年内已完成 %(n)s 次信用修复") % {"n": len(repairs_5y)}
     same = [r for r, d in repaired if d > five_years_ago and _act_type(r) == _act_type(record)]
     if same:
-        found["same_type_5y"] = f"同类失信行为（{same[0].decision_no}）5年内已修复过"
+        found["same_type_5y"] = N_("同类失信行为（%(no)s）5年内已修复过") % {
+            "no": same[0].decision_no
+        }
     return [
-        f"依据再次申请修复限制政策（{policy.version}）“{POLICY_SWITCHES[name]}”：{found[name]}。"
+        N_("依据再次申请修复限制政策（%(version)s）“%(switch)s”：%(found)s。")
+        % {"version": policy.version, "switch": POLICY_SWITCHES[name], "found": found[name]}
         for name in POLICY_SWITCHES
         if name in policy.switches and name in found
     ]
@@ -483,14 +520,15 @@ def proof_problems(
     problems = []
     for record in records:
         item = by_record.get(record.id)
+        values = {"no": record.decision_no}
         if item is None:
-            problems.append(f"记录 {record.decision_no}：未提交履行义务证明材料。")
+            problems.append(N_("记录 %(no)s：未提交履行义务证明材料。") % values)
         elif item.get("discharged") is not True:
-            problems.append(f"记录 {record.decision_no}：未确认已纠正失信行为并履行法定义务。")
+            problems.append(N_("记录 %(no)s：未确认已纠正失信行为并履行法定义务。") % values)
         elif str(item.get("proof")) not in known:
-            problems.append(f"记录 {record.decision_no}：履行义务证明材料未上传到本办件。")
+            problems.append(N_("记录 %(no)s：履行义务证明材料未上传到本办件。") % values)
     if authorization and str(authorization) not in known:
-        problems.append("授权委托书未上传到本办件。")
+        problems.append(N_("授权委托书未上传到本办件。"))
     return problems
 
 
@@ -531,21 +569,21 @@ def _record_result(record: CreditRecord, result: dict[str, Any] | None) -> dict[
         "department_name": record.department.name,
     }
     if result is None:
-        return {**base, "decision": "rejected", "reason": "认定单位未作出决定。", "by": None}
+        return {**base, "decision": "rejected", "reason": N_("认定单位未作出决定。"), "by": None}
     items = [i for i in result.get("record_decisions") or [] if isinstance(i, dict)]
     item = next((i for i in items if str(i.get("record_id")) == str(record.id)), None)
     overall = result.get("decision")
     choice = item.get("decision") if item else ("approve" if overall == "approve" else "reject")
     opinion = str((item or {}).get("opinion") or result.get("opinion") or "").strip()
     if choice == "approve":
-        reason = opinion or "经认定单位审查，已纠正失信行为、履行法定义务，准予信用修复。"
+        reason = opinion or N_("经认定单位审查，已纠正失信行为、履行法定义务，准予信用修复。")
         decision = "approved"
     else:
         decision = "rejected"
         reason = opinion or (
-            "认定单位未逐条作出准予决定，本条不予修复。"
+            N_("认定单位未逐条作出准予决定，本条不予修复。")
             if overall == "partial" and item is None
-            else "经认定单位审查，不予信用修复。"
+            else N_("经认定单位审查，不予信用修复。")
         )
     return {**base, "decision": decision, "reason": reason, "by": result.get("decided_by")}
 
@@ -576,7 +614,8 @@ def apply_results(
                 result = {
                     **result,
                     "decision": "rejected",
-                    "reason": f"认定单位同意修复，但该记录当前为“{label}”状态，未执行修复。",
+                    "reason": N_("认定单位同意修复，但该记录当前为“%(label)s”状态，未执行修复。")
+                    % {"label": label},
                 }
             else:
                 _repair(session, record, instance_id, on)
@@ -650,7 +689,7 @@ def decision_context(
                 "record_id": r["record_id"],
                 "decision_no": r["decision_no"],
                 "department_name": r["department_name"],
-                "result_label": "准予修复" if r["decision"] == "approved" else "不予修复",
+                "result_label": N_("准予修复") if r["decision"] == "approved" else N_("不予修复"),
                 "reason": r["reason"],
             }
             for r in results

@@ -47,6 +47,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.engine import clock
+from app.i18n import N_
 from app.models import (
     Attachment,
     Commitment,
@@ -122,32 +123,50 @@ def find_matter(session: Session, matter_code: object) -> Matter | None:
 def check_request(session: Session, matter_code: object, deferred: object) -> Check:
     """The matter and the chosen materials (start data, CONTRACT §4), with a Chinese reason."""
     if not isinstance(matter_code, str) or not matter_code.strip():
-        return Check(False, "请选择办理事项（matter_code）。")
+        return Check(False, N_("请选择办理事项（matter_code）。"))
     matter = find_matter(session, matter_code)
     if matter is None:
-        return Check(False, f"事项 {matter_code} 不在事项目录中，请从事项目录中选择。")
-    label = f"「{matter.name}」（{matter.code}）"
+        return Check(
+            False,
+            N_("事项 %(code)s 不在事项目录中，请从事项目录中选择。") % {"code": matter_code},
+        )
+    label = {"matter": matter.name, "code": matter.code}
     if not matter.active:
-        return Check(False, f"事项{label}已停用，暂不受理。", matter)
+        return Check(False, N_("事项「%(matter)s」（%(code)s）已停用，暂不受理。") % label, matter)
     if not matter.rongque:
         return Check(
-            False, f"事项{label}不在容缺受理事项清单中，请按一般程序提交全部材料。", matter
+            False,
+            N_("事项「%(matter)s」（%(code)s）不在容缺受理事项清单中，请按一般程序提交全部材料。")
+            % label,
+            matter,
         )
     if not isinstance(deferred, list) or not deferred:
-        return Check(False, "请至少选择一项容缺材料；材料齐全的请按一般程序申请。", matter)
+        return Check(False, N_("请至少选择一项容缺材料；材料齐全的请按一般程序申请。"), matter)
     if any(not isinstance(code, str) for code in deferred) or len(set(deferred)) != len(deferred):
-        return Check(False, "容缺材料须为不重复的材料代码列表。", matter)
+        return Check(False, N_("容缺材料须为不重复的材料代码列表。"), matter)
     by_code = {m.code: m for m in matter.materials}
     unknown = [code for code in deferred if code not in by_code]
     if unknown:
-        return Check(False, f"材料 {'、'.join(unknown)} 不是事项{label}的申报材料。", matter)
-    core = [by_code[code] for code in deferred if by_code[code].kind != MaterialKind.DEFERRABLE]
-    if core:
-        names = "、".join(f"「{m.name}」" for m in core)
         return Check(
             False,
-            f"{names}是事项{label}的主要材料，须在受理时齐全并符合法定形式，不能容缺；"
-            f"可容缺的材料：{'、'.join(m.name for m in matter.deferrable_materials()) or '无'}。",
+            N_("材料 %(codes)s 不是事项「%(matter)s」（%(code)s）的申报材料。")
+            % {"codes": "、".join(unknown), **label},
+            matter,
+        )
+    core = [by_code[code] for code in deferred if by_code[code].kind != MaterialKind.DEFERRABLE]
+    if core:
+        deferrable = "、".join(m.name for m in matter.deferrable_materials()) or N_("无")
+        return Check(
+            False,
+            N_(
+                "%(names)s是事项「%(matter)s」（%(code)s）的主要材料，须在受理时齐全并符合法定"
+                "形式，不能容缺；可容缺的材料：%(deferrable)s。"
+            )
+            % {
+                "names": "、".join(f"「{m.name}」" for m in core),
+                "deferrable": deferrable,
+                **label,
+            },
             matter,
         )
     return Check(True, "", matter, tuple(by_code[code] for code in deferred))
@@ -181,18 +200,24 @@ def check_application(
 ) -> dict[str, Any]:
     """Eligibility for 容缺: matter, materials, then the subject's credit route (DOMAIN §5)."""
     if subject is None:
-        return {"ok": False, "reason": "容缺受理须由申请企业本身提出（流程未关联信用主体）。"}
+        return {
+            "ok": False,
+            "reason": N_("容缺受理须由申请企业本身提出（流程未关联信用主体）。"),
+        }
     found = check_request(session, matter_code, deferred)
     if not found.ok:
         return {"ok": False, "reason": found.reason}
     route = route or {}
     if not route.get("rongque"):
-        why = route.get("reason") or "信用分级不满足容缺受理条件。"
-        return {"ok": False, "reason": f"不予容缺受理：{why}"}
+        why = route.get("reason") or N_("信用分级不满足容缺受理条件。")
+        return {"ok": False, "reason": N_("不予容缺受理：%(reason)s") % {"reason": why}}
     matter = found.matter
     assert matter is not None
     materials = list(found.materials)
-    listed = "、".join(f"{m.name}（{deferral_days(matter, m)} 个工作日）" for m in materials)
+    listed = "、".join(
+        N_("%(name)s（%(days)s 个工作日）") % {"name": m.name, "days": deferral_days(matter, m)}
+        for m in materials
+    )
     return {
         "ok": True,
         "reason": "",
@@ -203,8 +228,15 @@ def check_application(
             {"code": m.code, "name": m.name, "days": deferral_days(matter, m)} for m in materials
         ],
         "commitment_text": commitment_text(subject, matter, materials),
-        "summary": f"{subject.name} 申请「{matter.name}」容缺受理，容缺材料：{listed}。"
-        f"信用情况：{route.get('reason', '')}",
+        "summary": N_(
+            "%(subject)s 申请「%(matter)s」容缺受理，容缺材料：%(listed)s。信用情况：%(credit)s"
+        )
+        % {
+            "subject": subject.name,
+            "matter": matter.name,
+            "listed": listed,
+            "credit": route.get("reason", ""),
+        },
     }
 
 
@@ -339,7 +371,7 @@ def accept(session: Session, instance: ProcessInstance, commitment_id: int) -> d
             details={"accepted_on": accepted_on.isoformat(), "due_on": str(commitment.due_on)},
         )
     notice = {
-        "title": "容缺受理通知书",
+        "title": N_("容缺受理通知书"),
         "copies": 2,
         "commitment_id": commitment.id,
         "subject_name": subject.name,
@@ -351,10 +383,13 @@ def accept(session: Session, instance: ProcessInstance, commitment_id: int) -> d
         "materials": [
             {"name": m["name"], "days": m["days"], "due_on": m["due_on"]} for m in schedule
         ],
-        "form_of_supplement": "通过本系统在线上传，或到受理窗口现场递交；"
-        "以材料到达受理机关的时间为准。",
-        "consequences": "任一容缺材料逾期未补齐的，终止办理，记录违诺并推送公共信用信息平台；"
-        "在信用修复前不再适用容缺受理和告知承诺。",
+        "form_of_supplement": N_(
+            "通过本系统在线上传，或到受理窗口现场递交；以材料到达受理机关的时间为准。"
+        ),
+        "consequences": N_(
+            "任一容缺材料逾期未补齐的，终止办理，记录违诺并推送公共信用信息平台；"
+            "在信用修复前不再适用容缺受理和告知承诺。"
+        ),
     }
     materials = [{"code": m["code"], "name": m["name"], "days": m["days"]} for m in schedule]
     return {"accepted_on": accepted_on.isoformat(), "materials": materials, "notice": notice}
@@ -368,7 +403,9 @@ def withdraw(
     commitments.set_status(
         session, commitment.id, CommitmentStatus.WITHDRAWN.value, today(), note=opinion
     )
-    reason = f"窗口不予受理：{opinion}" if opinion else "窗口不予受理。"
+    reason = (
+        N_("窗口不予受理：%(opinion)s") % {"opinion": opinion} if opinion else N_("窗口不予受理。")
+    )
     finish(session, instance, "rejected", reason)
     return {"status": commitment.status, "reason": reason}
 
@@ -400,8 +437,11 @@ def remind(
                 "material_code": code,
                 "material_name": material["name"],
                 "due_on": material["due_on"],
-                "text": f"您承诺补齐的容缺材料「{material['name']}」将于 {material['due_on']} "
-                "到期，请及时上传；逾期未补齐将终止办理并记录违诺。",
+                "text": N_(
+                    "您承诺补齐的容缺材料「%(name)s」将于 %(due)s 到期，请及时上传；"
+                    "逾期未补齐将终止办理并记录违诺。"
+                )
+                % {"name": material["name"], "due": material["due_on"]},
             },
         )
     )
@@ -419,7 +459,10 @@ def record_supplement(
     if str(attachment).strip().isdigit():
         found = session.get(Attachment, int(str(attachment).strip()))
     if found is None or found.instance_id != instance.id:
-        reason = f"附件 {attachment} 不存在或不属于本办件，请重新上传「{material['name']}」。"
+        reason = N_("附件 %(attachment)s 不存在或不属于本办件，请重新上传「%(name)s」。") % {
+            "attachment": attachment,
+            "name": material["name"],
+        }
         audit.record(
             session,
             "rongque.supplement_invalid",
@@ -465,7 +508,10 @@ def record_review(
         returns = list(material.get("returns") or [])
         returns.append({"at": now().isoformat(), "reason": opinion})
         material.update(status="returned", returns=returns)
-        reason = f"「{material['name']}」被退回补正：{opinion}"
+        reason = N_("「%(name)s」被退回补正：%(opinion)s") % {
+            "name": material["name"],
+            "opinion": opinion,
+        }
     _save(commitment, materials)
     audit.record(
         session,
@@ -508,7 +554,11 @@ def fulfil(session: Session, instance: ProcessInstance, commitment_id: int) -> d
         )
     late = [m["name"] for m in materials if m.get("late")]
     status = CommitmentStatus.FULFILLED_LATE if late else CommitmentStatus.FULFILLED
-    note = f"逾期补齐：{'、'.join(late)}" if late else "容缺材料均已按期补齐"
+    note = (
+        N_("逾期补齐：%(materials)s") % {"materials": "、".join(late)}
+        if late
+        else N_("容缺材料均已按期补齐")
+    )
     commitments.set_status(session, commitment.id, status.value, today(), note=note)
     finish(session, instance, "completed", note)
     return {"status": status.value, "late": late}
@@ -531,12 +581,14 @@ def breach(
     for m in pending:
         m["status"] = "overdue" if m in overdue else "cancelled"
     _save(commitment, materials, terminated_at=moment.isoformat())
-    listed = "、".join(f"「{m['name']}」（期限 {m['due_on']}）" for m in overdue)
-    matter = session.get(Matter, commitment.matter_id)
-    reason = (
-        f"容缺材料{listed}逾期未补齐，违反《申请容缺受理承诺书》，"
-        f"「{matter.name if matter else ''}」终止办理。"
+    listed = "、".join(
+        N_("「%(name)s」（期限 %(due)s）") % {"name": m["name"], "due": m["due_on"]}
+        for m in overdue
     )
+    matter = session.get(Matter, commitment.matter_id)
+    reason = N_(
+        "容缺材料%(listed)s逾期未补齐，违反《申请容缺受理承诺书》，「%(matter)s」终止办理。"
+    ) % {"listed": listed, "matter": matter.name if matter else ""}
     if commitment.status != CommitmentStatus.BREACHED:
         commitments.set_status(
             session, commitment.id, CommitmentStatus.BREACHED.value, moment.date(), note=reason

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,11 +23,11 @@ def get_subject_for(session: Session, uscc: str, actor: User) -> Subject:
     code = normalize_uscc(uscc)
     if len(code) != 18:
         raise InvalidInputError(
-            "统一社会信用代码应为 18 位。", {"uscc": ["统一社会信用代码应为 18 位。"]}
+            _("统一社会信用代码应为 18 位。"), {"uscc": [_("统一社会信用代码应为 18 位。")]}
         )
     subject = session.scalar(select(Subject).where(Subject.uscc == code))
     if subject is None or not can_view_subject(actor, subject):
-        raise NotFoundError("未找到该信用主体。")
+        raise NotFoundError(_("未找到该信用主体。"))
     return subject
 
 

@@ -11,6 +11,7 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from app.engine import runner
+from app.i18n import translate_stored_deep
 from app.models import HumanTask, ProcessInstance, Role, User
 from app.services import host
 
@@ -32,11 +33,15 @@ def _visible(data: dict[str, Any], actor: User) -> dict[str, Any]:
 
 
 def render_instructions(template: str | None, data: dict[str, Any]) -> str | None:
-    """Render `instructionsForEndUser` in Jinja's sandbox; a broken template shows as plain text."""
+    """Render `instructionsForEndUser` in Jinja's sandbox; a broken template shows as plain text.
+
+    The template is the process model's own text; the texts the application stored in the data
+    (reasons, labels) are shown in the request's language (`translate_stored`).
+    """
     if not template:
         return None
     try:
-        return _jinja.from_string(template).render(**data)
+        return _jinja.from_string(template).render(**translate_stored_deep(data))
     except (TemplateError, TypeError, ValueError) as exc:
         logger.warning("instructions template failed: %s", exc)
         return str(escape(template))  # shown as text, never as markup

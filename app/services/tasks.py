@@ -173,7 +173,9 @@ def complete(
     session.refresh(task)
     _require_open(task)
     if instance.status != InstanceStatus.RUNNING:
-        raise ConflictError(f"流程实例当前状态为 {instance.status}，暂不能办理。")
+        raise ConflictError(
+            _("流程实例当前状态为 %(status)s，暂不能办理。", status=instance.status)
+        )
     action = {"type": "complete", "task_id": task_id, "data": data, "actor_id": actor.id}
 
     def act(workflow: Any) -> None:

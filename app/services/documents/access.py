@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 def get_document(session: Session, serial: str) -> Document:
     found = session.scalar(select(Document).where(Document.serial == serial))
     if found is None:
-        raise NotFoundError("文书不存在。")
+        raise NotFoundError(_("文书不存在。"))
     return found
 
 
@@ -154,9 +154,9 @@ def open_for(session: Session, serial: str, actor: User, storage_dir: Path | str
     """The document if `actor` may download it and its file exists (NotFoundError otherwise)."""
     document = session.scalar(select(Document).where(Document.serial == serial))
     if document is None or not can_download(session, actor, document):
-        raise NotFoundError("文书不存在或您无权查看。")
+        raise NotFoundError(_("文书不存在或您无权查看。"))
     if not file_path(Path(storage_dir), document.sha256).is_file():
-        raise NotFoundError("文书文件不存在。")
+        raise NotFoundError(_("文书文件不存在。"))
     return document
 
 

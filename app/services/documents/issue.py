@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -95,7 +96,7 @@ def issue_document(
 ) -> Document:
     """Issue (render, sign, store, record) a document; idempotent per (instance, kind)."""
     if kind not in KINDS:
-        raise InvalidInputError(f"未知的文书类型：{kind}", {"kind": [kind]})
+        raise InvalidInputError(_("未知的文书类型：%(kind)s", kind=kind), {"kind": [kind]})
     existing = find_issued(session, instance_id, kind, context)
     if existing is not None and not reissue:
         return existing

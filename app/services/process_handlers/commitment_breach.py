@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from app.services import breaches
 from app.services.handlers import HandlerContext, handler
 
@@ -13,7 +15,7 @@ def _day(value: Any) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-@handler("breaches.open_case")
+@handler("breaches.open_case", label=_l("读取违诺报告并立案"))
 def open_case(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Read the breach report (message `breach`, else start data) and open the case.
 
@@ -23,7 +25,7 @@ def open_case(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     return breaches.open_case(ctx.session, ctx.instance, params.get("message"), ctx.task_data)
 
 
-@handler("breaches.dismiss")
+@handler("breaches.dismiss", label=_l("不认定违诺：承诺恢复为履行中"))
 def dismiss(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """No breach: the commitment returns to `open` if the source had marked it breached."""
     return breaches.dismiss_case(
@@ -35,7 +37,7 @@ def dismiss(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-@handler("breaches.record")
+@handler("breaches.record", label=_l("记录违诺信息并标注信用主体"))
 def record(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Write the breach record to the credit file (idempotent per case); flag the subject."""
     finding = breaches.Finding(
@@ -55,7 +57,7 @@ def record(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-@handler("breaches.feedback")
+@handler("breaches.feedback", label=_l("向来源部门反馈违诺处理结果"))
 def feedback(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Tell the originating department the result of the case (event `breach_feedback`)."""
     department = str(params["department"])

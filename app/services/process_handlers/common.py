@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from app.models import OutboxEvent, Subject
 from app.services.commitments import route_for_subject
 from app.services.handlers import HandlerContext, handler
@@ -16,7 +18,7 @@ def _subject(ctx: HandlerContext) -> Subject:
     return subject
 
 
-@handler("subjects.route")
+@handler("subjects.route", label=_l("查询主体的信用等级和可适用的办理方式（附理由）"))
 def subject_route(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """The subject's credit tier and allowed routes, with the reason to show (DOMAIN §5)."""
     route = route_for_subject(ctx.session, _subject(ctx))
@@ -29,7 +31,7 @@ def subject_route(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]
     }
 
 
-@handler("platform.push")
+@handler("platform.push", label=_l("向信用平台推送事件（由后台任务投递）"))
 def platform_push(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Queue an event for the credit platforms (delivered by the worker; see issue 8).
 
@@ -59,7 +61,7 @@ def platform_push(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]
     return {"queued": list(targets), "event": event}
 
 
-@handler("documents.request")
+@handler("documents.request", label=_l("申请出具文书（由后台任务生成）"))
 def documents_request(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Ask the worker to issue a document of `kind` for this instance (rendered in issue 7)."""
     kind = str(params.get("kind") or "")

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.engine import clock
@@ -53,7 +54,7 @@ def _history(ctx: HandlerContext, action: str, details: dict[str, Any]) -> None:
     )
 
 
-@handler("repair.check_eligibility")
+@handler("repair.check_eligibility", label=_l("逐条审查记录是否符合修复条件"))
 def check_eligibility(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """params: record_ids (start data), application_date, policy (from the policy DMN)."""
     on = _day(params.get("application_date"))
@@ -88,7 +89,7 @@ def _signer(ctx: HandlerContext, subject: Subject) -> User | None:
     return user if user is not None and user.subject_id == subject.id else None
 
 
-@handler("repair.sign_commitment")
+@handler("repair.sign_commitment", label=_l("签署信用修复承诺书并核对证明材料"))
 def sign_commitment(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """params: agree, signer_name, record_ids (eligible), proofs, agent_authorization."""
     if params.get("agree") is not True:
@@ -127,7 +128,7 @@ def sign_commitment(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, An
     }
 
 
-@handler("repair.apply_results")
+@handler("repair.apply_results", label=_l("执行各认定单位的修复决定"))
 def apply_results(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """params: record_ids (eligible), department_results (one per finding department)."""
     subject = _require_subject(ctx)
@@ -157,7 +158,7 @@ def apply_results(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]
     }
 
 
-@handler("repair.notify_applicant")
+@handler("repair.notify_applicant", label=_l("通知申请人修复结果"))
 def notify_applicant(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """params: outcome, results → one pending `repair_decided` notification in the outbox."""
     event = repair.notify_applicant(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from app.models import Subject, User
 from app.services import notify_commit
 from app.services.handlers import HandlerContext, handler
@@ -23,7 +25,7 @@ def _flag(value: Any) -> bool:
     return value is True or value in ("true", "True", 1)
 
 
-@handler("notify_commit.load_matter")
+@handler("notify_commit.load_matter", label=_l("读取告知承诺事项及其告知内容"))
 def load_matter(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Start data `matter_code` → the matter (active, on the notify-and-commit list) and texts.
 
@@ -32,7 +34,7 @@ def load_matter(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     return notify_commit.check_matter(ctx.session, ctx.task_data.get("matter_code"), _subject(ctx))
 
 
-@handler("commitments.sign_notify")
+@handler("commitments.sign_notify", label=_l("签署本轮告知承诺书（保存所示原文）"))
 def sign_notify(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Sign the 告知承诺书 of this round with the exact text shown to the applicant.
 
@@ -60,7 +62,7 @@ def sign_notify(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@handler("commitments.close_notify")
+@handler("commitments.close_notify", label=_l("结束本轮告知承诺（已履行或撤回）"))
 def close_notify(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Close the current commitment. params: `status` (fulfilled | withdrawn), `note`, `late`."""
     status = str(params.get("status") or "")
@@ -75,7 +77,7 @@ def close_notify(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-@handler("notify_commit.record_decision")
+@handler("notify_commit.record_decision", label=_l("记录审批决定"))
 def record_decision(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """params: `decision` (approve | reject), `opinion`, `escalated`, `verification_due`."""
     return notify_commit.record_decision(
@@ -88,7 +90,7 @@ def record_decision(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, An
     )
 
 
-@handler("notify_commit.sample_verification")
+@handler("notify_commit.sample_verification", label=_l("按抽查规则决定是否事后核查"))
 def sample_verification(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """params: `rate` and `rule` from the sampling DMN → {"sampled", "draw", "rate", …}."""
     return notify_commit.sample_verification(
@@ -96,7 +98,7 @@ def sample_verification(ctx: HandlerContext, params: dict[str, Any]) -> dict[str
     )
 
 
-@handler("notify_commit.notify_staff")
+@handler("notify_commit.notify_staff", label=_l("提醒或督办工作人员"))
 def notify_staff(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """params: `event`, `lane`, `department`, `due` (reminders and escalations)."""
     return notify_commit.notify_staff(
@@ -109,7 +111,7 @@ def notify_staff(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-@handler("notify_commit.revoke_approval")
+@handler("notify_commit.revoke_approval", label=_l("撤销审批决定（附理由）"))
 def revoke_approval(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """params: `opinion`, `method`, `escalated` → the revocation with its Chinese reason."""
     return notify_commit.revoke_approval(
@@ -121,13 +123,15 @@ def revoke_approval(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, An
     )
 
 
-@handler("notify_commit.flag_false_commitment")
+@handler(
+    "notify_commit.flag_false_commitment", label=_l("标注主体作出虚假承诺（修复前不适用简化程序）")
+)
 def flag_false_commitment(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Mark the subject `false_commitment=True` (excluded from simplified routes until repair)."""
     return notify_commit.flag_false_commitment(ctx.session, ctx.instance)
 
 
-@handler("notify_commit.record_outcome")
+@handler("notify_commit.record_outcome", label=_l("记录办理结果"))
 def record_outcome(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """params: `outcome`, `reason` → instance summary and history."""
     return notify_commit.record_outcome(

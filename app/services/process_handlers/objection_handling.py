@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from app.engine import clock
 from app.services import objections
 from app.services.handlers import HandlerContext, handler
 
 
-@handler("objections.accept")
+@handler("objections.accept", label=_l("受理异议并将记录标注为异议处理中"))
 def accept_objection(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Validate the start data and flag the record `under_objection` at once.
 
@@ -27,7 +29,7 @@ def accept_objection(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, A
     )
 
 
-@handler("objections.forward")
+@handler("objections.forward", label=_l("将异议转交认定单位核实"))
 def forward_objection(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """params: `record_id`, `auto` (True when the platform's check period ran out)."""
     return objections.forward(
@@ -39,7 +41,7 @@ def forward_objection(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, 
     )
 
 
-@handler("objections.extend")
+@handler("objections.extend", label=_l("延长异议处理期限"))
 def extend_objection(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """params: `record_id`, `reason`, `due` (the new deadline, ISO with offset)."""
     return objections.extend(
@@ -51,7 +53,7 @@ def extend_objection(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, A
     )
 
 
-@handler("objections.escalate")
+@handler("objections.escalate", label=_l("认定单位逾期未决，升级由分管领导处理"))
 def escalate_objection(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """params: `record_id`. The provider missed its deadline; the leader decides."""
     return objections.escalate(
@@ -59,7 +61,7 @@ def escalate_objection(ctx: HandlerContext, params: dict[str, Any]) -> dict[str,
     )
 
 
-@handler("objections.close")
+@handler("objections.close", label=_l("办结异议：更正、删除或维持记录并告知结果"))
 def close_objection(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """params: `record_id`, `outcome`, `opinion`, `corrected`, `check`, `limits`.
 

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from lxml import etree
 
 from app.engine.validation_bpmn import TYPE_ZH
+from app.i18n import is_english
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -257,7 +258,10 @@ def _summary(element: dict[str, Any]) -> dict[str, str]:
     return {
         "id": element["id"],
         "type": element["type"],
-        "typeLabel": TYPE_ZH.get(element["type"], element["type"]),
+        # Chinese type names; in English the BPMN names themselves, as the problems use them.
+        "typeLabel": element["type"]
+        if is_english()
+        else TYPE_ZH.get(element["type"], element["type"]),
         "name": element["name"],
     }
 

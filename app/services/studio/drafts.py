@@ -232,7 +232,7 @@ def list_drafts(session: Session, key: str | None = None, status: str = OPEN) ->
 
 def user_name(session: Session, user_id: int | None) -> str:
     user = session.get(User, user_id) if user_id else None
-    return user.display_name if user else "系统"
+    return user.display_name if user else _("系统")
 
 
 def local_time(moment: datetime) -> datetime:
@@ -626,11 +626,11 @@ _BLANK_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
         <bpmn:flowNodeRef>end</bpmn:flowNodeRef>
       </bpmn:lane>
     </bpmn:laneSet>
-    <bpmn:startEvent id="start" name="开始">
+    <bpmn:startEvent id="start" name={start}>
       <bpmn:outgoing>flow_start</bpmn:outgoing>
     </bpmn:startEvent>
     <bpmn:sequenceFlow id="flow_start" sourceRef="start" targetRef="handle" />
-    <bpmn:userTask id="handle" name="窗口办理">
+    <bpmn:userTask id="handle" name={handle}>
       <bpmn:extensionElements>
         <spiffworkflow:properties>
           <spiffworkflow:property name="formJsonSchemaFilename" value="{form}" />
@@ -640,7 +640,7 @@ _BLANK_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
       <bpmn:outgoing>flow_end</bpmn:outgoing>
     </bpmn:userTask>
     <bpmn:sequenceFlow id="flow_end" sourceRef="handle" targetRef="end" />
-    <bpmn:endEvent id="end" name="办结">
+    <bpmn:endEvent id="end" name={end}>
       <bpmn:incoming>flow_end</bpmn:incoming>
     </bpmn:endEvent>
   </bpmn:process>
@@ -677,30 +677,40 @@ _BLANK_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 </bpmn:definitions>
 """
 
-_BLANK_FORM = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "窗口办理",
-    "description": "请核对申请材料后填写办理结论。",
-    "type": "object",
-    "required": ["decision"],
-    "properties": {
-        "decision": {
-            "type": "string",
-            "title": "办理结论",
-            "enum": ["approve", "reject"],
-            "x-enum-labels": {"approve": "同意", "reject": "不同意"},
+
+def _blank_form() -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": _("窗口办理"),
+        "description": _("请核对申请材料后填写办理结论。"),
+        "type": "object",
+        "required": ["decision"],
+        "properties": {
+            "decision": {
+                "type": "string",
+                "title": _("办理结论"),
+                "enum": ["approve", "reject"],
+                "x-enum-labels": {"approve": _("同意"), "reject": _("不同意")},
+            },
+            "opinion": {"type": "string", "title": _("办理意见"), "maxLength": 2000},
         },
-        "opinion": {"type": "string", "title": "办理意见", "maxLength": 2000},
-    },
-    "additionalProperties": False,
-}
+        "additionalProperties": False,
+    }
 
 
 def blank_bundle(key: str, name: str) -> dict[str, str]:
-    """The files of a new process `key` (a BPMN file with diagram and one form)."""
+    """The files of a new process `key` (a BPMN file with diagram and one form), its names
+    in the language of the person who creates it."""
     form = f"{key}__handle.json"
-    bpmn = _BLANK_BPMN.format(key=key, name=quoteattr(" ".join(name.split())), form=form)
+    bpmn = _BLANK_BPMN.format(
+        key=key,
+        name=quoteattr(" ".join(name.split())),
+        form=form,
+        start=quoteattr(_("开始")),
+        handle=quoteattr(_("窗口办理")),
+        end=quoteattr(_("办结")),
+    )
     return {
         f"{key}.bpmn": bpmn,
-        form: json.dumps(_BLANK_FORM, ensure_ascii=False, indent=2) + "\n",
+        form: json.dumps(_blank_form(), ensure_ascii=False, indent=2) + "\n",
     }

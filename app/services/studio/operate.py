@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.engine import runner
 from app.engine.errors import EngineError
+from app.i18n import translate_stored
 from app.models import (
     AuditEvent,
     HumanTask,
@@ -354,7 +355,7 @@ def _engine_view(session: Session, instance: ProcessInstance, tz: tzinfo) -> Eng
         load_specs(instance.version)
         workflow = runner.load(instance.state, host.script_engine_for(session, instance))
     except (EngineError, ServiceError) as exc:
-        view.problem = _("无法读取该实例的流程状态：%(error)s", error=exc)
+        view.problem = _("无法读取该实例的流程状态：%(error)s", error=translate_stored(str(exc)))
         return view
     every = list(workflow.tasks.values())
     for subprocess in workflow.subprocesses.values():

@@ -1,7 +1,7 @@
 """What the modeler offers to pick from, and the timer preview.
 
-- service-task handlers of the registry (`app.services.handlers.HANDLERS`) with the first
-  line of their docstring;
+- service-task handlers of the registry (`app.services.handlers.HANDLERS`) with their label
+  in the request's language (`HANDLER_LABELS`);
 - lane roles (`definitions.LANE_ROLES`) with their Chinese labels;
 - the helpers scripts may call (`app.engine.scripts`), with Chinese docs;
 - `timer_preview`: evaluate a timer expression exactly as the engine does (sandboxed, with
@@ -27,10 +27,11 @@ from app.engine import clock
 from app.engine.sandbox import RestrictedTaskDataEnvironment, SandboxError, check_source
 from app.engine.scripts import HELPER_NAMES, script_helpers
 from app.engine.validation_bpmn import ISO_LITERAL
+from app.i18n import translate_stored
 from app.services.calendar import get_calendar
 from app.services.definitions import LANE_ROLES
 from app.services.errors import InvalidInputError
-from app.services.handlers import HANDLERS
+from app.services.handlers import HANDLER_LABELS, HANDLERS
 from app.services.host import SETTINGS
 
 clock.install()  # SpiffWorkflow's timer module reads "now" from the engine clock
@@ -71,11 +72,20 @@ TIMER_EXAMPLES = {
 
 
 def handlers() -> list[dict[str, str]]:
-    """[{name, doc}] of every registered service-task handler, by name."""
+    """[{name, doc}] of every registered service-task handler, by name.
+
+    `doc` is the handler's label in the request's language (Chinese outside a request); a
+    handler registered without a label shows the first line of its docstring.
+    """
     from app.services.process_handlers import load_all
 
     load_all()
-    return [{"name": name, "doc": _first_line(HANDLERS[name].__doc__)} for name in sorted(HANDLERS)]
+    return [{"name": name, "doc": _handler_doc(name)} for name in sorted(HANDLERS)]
+
+
+def _handler_doc(name: str) -> str:
+    label = HANDLER_LABELS.get(name)
+    return _plain(label) if label is not None else _first_line(HANDLERS[name].__doc__)
 
 
 def _first_line(doc: str | None) -> str:
@@ -142,7 +152,7 @@ def _evaluate(session: Session, expression: str, data: Mapping[str, Any]) -> Any
             )
         ) from exc
     except SandboxError as exc:
-        raise _refuse(_("表达式被沙箱拒绝：%(error)s", error=exc)) from exc
+        raise _refuse(_("表达式被沙箱拒绝：%(error)s", error=translate_stored(str(exc)))) from exc
     except Exception as exc:  # noqa: BLE001 - any failure of the user's expression
         problem = f"{type(exc).__name__}: {exc}"
         raise _refuse(_("表达式运行出错：%(error)s", error=problem)[:300]) from exc

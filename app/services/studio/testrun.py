@@ -33,6 +33,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.engine import clock, dry_run, runner
 from app.engine.errors import EngineError, MessageNotWaitedError, ProcessRuntimeError
 from app.engine.scripts import HELPER_NAMES, script_helpers
+from app.i18n import N_, translate_stored
 from app.models import Role, User
 from app.models.base import utcnow
 from app.models.studio import DraftTestRun, ProcessDraft
@@ -216,7 +217,9 @@ def _load(session: Session, row: DraftTestRun) -> _Run:
     try:
         workflow = dry_run.loads(state["workflow"], engine)
     except EngineError as exc:
-        raise ConflictError(_("%(error)s 请删除该测试运行后重新开始。", error=exc)) from exc
+        raise ConflictError(
+            _("%(error)s 请删除该测试运行后重新开始。", error=translate_stored(str(exc)))
+        ) from exc
     return _Run(row, state, engine, workflow, datetime.fromisoformat(state["clock"]))
 
 
@@ -406,7 +409,7 @@ def _sent_details(name: str | None, message: runner.OutgoingMessage | None) -> d
         "direction": "sent",
         "name": name,
         "payload": runner.jsonable(message.payload) if message else {},
-        "note": "测试运行不会真正发送消息。",
+        "note": N_("测试运行不会真正发送消息。"),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -13,9 +14,11 @@ from sqlalchemy.orm import Session
 from app.engine import clock
 from app.services.definitions import LANE_ROLES
 from app.services.errors import InvalidInputError
+from app.services.handlers import HANDLERS
 from app.services.studio import registry
 
 TZ = ZoneInfo("Asia/Shanghai")
+HAN = re.compile(r"[\u3400-\u9fff]")
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=TZ)  # a Friday
 
 
@@ -25,12 +28,34 @@ def frozen() -> Iterator[None]:
         yield
 
 
-def test_handlers_list_names_with_their_first_doc_line() -> None:
+def test_handlers_list_names_with_their_label_in_the_request_language(app: Flask) -> None:
     handlers = {h["name"]: h["doc"] for h in registry.handlers()}
-    assert handlers["system.echo"].startswith("Return the parameters")
+    assert handlers["system.echo"] == "原样返回参数（供测试和试用服务任务）"  # outside a request
     assert "repair.check_eligibility" in handlers
-    assert all("\n" not in doc for doc in handlers.values())
+    assert all(doc and "\n" not in doc for doc in handlers.values())
     assert list(handlers) == sorted(handlers)
+    with app.test_request_context("/?lang=zh_CN"):
+        chinese = {h["name"]: h["doc"] for h in registry.handlers()}
+    with app.test_request_context("/?lang=en"):
+        english = {h["name"]: h["doc"] for h in registry.handlers()}
+    assert chinese == handlers
+    assert english["system.echo"].startswith("Return the parameters")
+    assert english["repair.check_eligibility"] == "Check each record against the repair conditions"
+    assert not [n for n, doc in english.items() if HAN.search(doc)]  # every handler has English
+
+
+def test_a_handler_without_a_label_shows_its_first_doc_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def probe(ctx: object, params: dict[str, object]) -> object:
+        """Probe handler.
+
+        More text.
+        """
+        return params
+
+    monkeypatch.setitem(HANDLERS, "test.probe", probe)
+    assert {h["name"]: h["doc"] for h in registry.handlers()}["test.probe"] == "Probe handler."
 
 
 def test_roles_are_the_lane_roles_with_chinese_labels(app: Flask) -> None:

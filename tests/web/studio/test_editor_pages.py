@@ -232,6 +232,13 @@ def test_draft_page_passes_the_modeler_config(
     assert config["readOnly"] is False and config["updatedBy"] == "流程管理员（示例）"
     assert config["updatedAt"].endswith("+08:00")
     echo = next(h for h in config["handlers"] if h["name"] == "system.echo")
+    assert (
+        echo["doc"] == "原样返回参数（供测试和试用服务任务）"
+    )  # the handler's label, Chinese by default
+    with rendered(app) as seen:
+        assert client.get(f"/studio/drafts/{draft_id}?lang=en").status_code == 200
+    [english] = [ctx["config"] for name, ctx in seen if name == "studio/draft.html"]
+    echo = next(h for h in english["handlers"] if h["name"] == "system.echo")
     assert echo["doc"].startswith("Return the parameters")
     assert {r["key"] for r in config["roles"]} == set(definitions.LANE_ROLES)
     assert any(h["name"] == "add_working_days" for h in config["helpers"])
