@@ -70,6 +70,7 @@ def enforce_integration_scopes() -> None:
     token = db.session.scalar(
         select(ApiToken).where(ApiToken.token_hash == token_hash(raw.strip()))
     )
+    g.api_token = (raw.strip(), token)  # `token_required` checks it without a second lookup
     if token is None or not token.is_valid(utcnow()) or not token.user.active:
         return
     if token.kind != "integration":

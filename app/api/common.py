@@ -34,10 +34,13 @@ def token_required(*roles: str) -> Callable[[F], F]:
                 raise UnauthorizedError(
                     _("缺少访问令牌：请在 Authorization 头中携带 Bearer 令牌。")
                 )
-            user = user_for_token(db.session, raw.strip())
+            loaded_for, loaded = g.get("api_token") or (None, None)
+            found = loaded if loaded_for == raw.strip() else None
+            user = user_for_token(db.session, raw.strip(), found=found)
             if user is None:
                 raise UnauthorizedError(_("访问令牌无效、已过期或已撤销，请重新获取。"))
-            db.session.commit()  # last_used_at
+            if db.session.dirty:
+                db.session.commit()  # last_used_at (once a minute)
             if roles and user.role not in roles:
                 raise NotAllowedError(_("当前账号无权调用此接口。"))
             g.api_user = user

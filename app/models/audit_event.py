@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime
@@ -15,6 +15,10 @@ class AuditEvent(Base):
     """One audit entry. `hash` covers the entry's fields and the previous entry's hash."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (
+        # an object's history (instance pages, API responses) without scanning the whole log
+        Index("ix_audit_event_object", "object_type", "object_id", "seq"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(unique=True)

@@ -201,9 +201,11 @@ def issue_token(
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def user_for_token(session: Session, raw: str, now: datetime | None = None) -> User | None:
-    """The active user behind a valid, unexpired, unrevoked token."""
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(raw)))
+def user_for_token(
+    session: Session, raw: str, now: datetime | None = None, found: ApiToken | None = None
+) -> User | None:
+    """The active user behind a valid, unexpired, unrevoked token (`found`: already loaded)."""
+    token = found or session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(raw)))
     if token is None or not token.is_valid(now or utcnow()) or not token.user.active:
         return None
     instant = now or utcnow()

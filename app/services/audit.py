@@ -1,7 +1,8 @@
 """The append-only, hash-chained audit log.
 
 Each entry's hash is SHA-256 over the previous entry's hash and the entry's canonical JSON.
-Appends lock the single `audit_head` row, so concurrent transactions never fork the chain.
+Appends lock the single `audit_head` row, so concurrent transactions never fork the chain; an
+entry is chained when its transaction commits (see `record`), so the lock is held briefly.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, scoped_session
 
 from app.models import AuditEvent, AuditHead, User
 from app.models.base import utcnow
@@ -52,13 +53,17 @@ def record(
     object_id: str | None = None,
     details: Mapping[str, Any] | None = None,
     at: datetime | None = None,
-) -> AuditEvent:
-    """Append one entry to the chain (inside the caller's transaction)."""
-    head = session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+) -> None:
+    """Append one entry to the chain when the caller's transaction commits.
+
+    The entry waits in the session until the commit (or until a query reads the audit
+    tables), so the chain's head row is locked only for the last moment of the transaction:
+    concurrent use cases serialize on it for one INSERT, not for their whole work. An entry
+    made inside a savepoint that rolls back is dropped with it.
+    """
     # Round-trip details through JSON so the hashed form equals what the database returns.
     clean = json.loads(json.dumps(dict(details or {}), ensure_ascii=False, default=str))
     entry = AuditEvent(
-        seq=head.seq + 1,
         occurred_at=at or utcnow(),
         actor_id=actor.id if actor else None,
         actor_name=actor.username if actor else SYSTEM_ACTOR,
@@ -66,13 +71,68 @@ def record(
         object_type=object_type,
         object_id=object_id,
         details=clean,
-        prev_hash=head.hash,
     )
-    entry.hash = entry_hash(head.hash, entry)
-    session.add(entry)
-    head.seq, head.hash = entry.seq, entry.hash
+    if isinstance(session, scoped_session):  # views may pass Flask-SQLAlchemy's proxy
+        session = session()
+    scope = session.get_nested_transaction() or session.get_transaction() or session.begin()
+    session.info.setdefault(_PENDING, []).append((scope, entry))
+
+
+_PENDING = "audit_pending"
+
+
+def _append_pending(session: Session) -> None:
+    """Lock the head and chain the waiting entries, in the order they were recorded."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    head = session.scalars(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+    for _scope, entry in pending:
+        entry.seq, entry.prev_hash = head.seq + 1, head.hash
+        entry.hash = entry_hash(head.hash, entry)
+        session.add(entry)
+        head.seq, head.hash = entry.seq, entry.hash
     session.flush()
-    return entry
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_on_commit(session: Session) -> None:
+    if session.info.get(_PENDING) and not session.in_nested_transaction():
+        session.flush()  # everything else first: the head stays locked only for the append
+        _append_pending(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous: SessionTransaction) -> None:
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    kept = [(scope, entry) for scope, entry in pending if not _inside(scope, previous)]
+    session.info[_PENDING] = kept
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_at_end(session: Session, transaction: SessionTransaction) -> None:
+    """Entries of a transaction that ended uncommitted (rollback, close) never reach the chain."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+def _inside(scope: SessionTransaction | None, transaction: SessionTransaction) -> bool:
+    while scope is not None:
+        if scope is transaction:
+            return True
+        scope = scope.parent
+    return False
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _chain_before_reading(state: ORMExecuteState) -> None:
+    """A query of the audit tables in the same transaction sees the entries recorded so far."""
+    if state.session.info.get(_PENDING) and any(
+        m.class_ in (AuditEvent, AuditHead) for m in state.all_mappers
+    ):
+        _append_pending(state.session)
 
 
 @dataclass(frozen=True)

@@ -166,10 +166,8 @@ def complete(
         raise NotAllowedError(_("您不是该任务的处理人。"))
     if task.assignee_id not in (None, actor.id):
         raise ConflictError(_("该任务已被他人认领，请刷新。"))
-    instance = session.get(ProcessInstance, task.instance_id)
-    assert instance is not None
-    validate_form(instance.version.forms.get(task.form_file or ""), data)
     instance = host.lock_instance(session, task.instance_id)
+    validate_form(instance.version.forms.get(task.form_file or ""), data)
     session.refresh(task)
     _require_open(task)
     if instance.status != InstanceStatus.RUNNING:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from app.models import AuditEvent
 from app.services import audit
+from tests.live_db import live_postgres
 
 
 def _entries(session: Session, n: int) -> None:
@@ -88,3 +90,64 @@ def test_truncated_tail_is_detected(session: Session) -> None:
     session.commit()
     report = audit.verify_chain(session)
     assert not report.ok and report.broken_seq == 3
+
+
+# --- entries are chained when their transaction commits ------------------------------------
+
+
+def _actions(session: Session) -> list[str]:
+    return [e.action for e in session.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
+
+
+def test_entries_of_a_rolled_back_savepoint_are_dropped_the_others_kept(session: Session) -> None:
+    audit.record(session, "outer.before")
+    with pytest.raises(RuntimeError):
+        with session.begin_nested():
+            audit.record(session, "inner.failed")
+            raise RuntimeError("the step failed")
+    with session.begin_nested():
+        audit.record(session, "inner.kept")
+    audit.record(session, "outer.after")
+    session.commit()
+    assert _actions(session) == ["outer.before", "inner.kept", "outer.after"]
+    assert audit.verify_chain(session).ok
+
+
+def test_a_query_in_the_same_transaction_sees_the_entries(session: Session) -> None:
+    audit.record(session, "first")
+    assert _actions(session) == ["first"]  # read before commit: chained at the query
+    audit.record(session, "second")
+    session.commit()
+    assert _actions(session) == ["first", "second"]
+    assert audit.verify_chain(session).checked == 2
+
+
+def test_a_rollback_or_close_drops_the_entries(session: Session) -> None:
+    audit.record(session, "rolled.back")
+    session.rollback()
+    audit.record(session, "closed")
+    session.close()
+    audit.record(session, "committed")
+    session.commit()
+    assert _actions(session) == ["committed"]
+
+
+@pytest.mark.postgres
+def test_the_chain_head_is_not_held_while_a_transaction_works(app: Flask, backend: str) -> None:
+    """Two use cases record entries at once: the later one commits while the earlier one is
+    still working (before, the first held the head row to its end), and the chain stays whole."""
+    if not backend.startswith("postgresql"):
+        pytest.skip("makes its own PostgreSQL database; runs once, with that backend")
+    with live_postgres(app) as engine:
+        with Session(engine) as slow, Session(engine) as quick:
+            audit.record(slow, "slow.started")
+            slow.flush()
+            slow.execute(text("SELECT 1"))  # the slow use case is inside its transaction
+            quick.execute(text("SET LOCAL lock_timeout = '2s'"))
+            audit.record(quick, "quick.done")
+            quick.commit()  # would wait for `slow` and time out if the head were locked
+            audit.record(slow, "slow.done")
+            slow.commit()
+        with Session(engine) as session:
+            assert _actions(session)[-3:] == ["quick.done", "slow.started", "slow.done"]
+            assert audit.verify_chain(session).ok
