@@ -20,7 +20,8 @@ logger = logging.getLogger(__name__)
 
 
 def _bundle(path: str | None) -> dict[str, bytes]:
-    """A directory's bundle, or one file; a .bpmn file brings the .dmn/.json files beside it."""
+    """A directory's bundle, or one file; a .bpmn file brings the .dmn/.json files beside it
+    (of the translation files, only those of the processes it defines)."""
     from app.services.definitions import read_bundle_dir
 
     target = Path(path) if path else Path(current_app.root_path).parent / "bpmn"
@@ -32,6 +33,10 @@ def _bundle(path: str | None) -> dict[str, bytes]:
     if target.suffix.lower() == ".bpmn":
         siblings = read_bundle_dir(target.parent)
         files |= {n: b for n, b in siblings.items() if n.lower().endswith((".dmn", ".json"))}
+        text = files[target.name].decode("utf-8", "replace")
+        for name in [n for n in files if n.lower().endswith(".i18n.json")]:
+            if f'id="{name[: -len(".i18n.json")]}"' not in text:
+                del files[name]
     return files
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -51,6 +51,9 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["stored_text"] = translate_stored
     app.jinja_env.filters["problem_message"] = problem_message
+    from app.services import model_texts
+
+    model_texts.init_app(app)
 
 
 def is_english() -> bool:
@@ -93,7 +96,9 @@ _MIN_HAN = 2  # Chinese characters of its own a message needs to be recognised w
 _MIN_OPEN_HAN = 4  # ... when it both starts and ends with a value
 _MIN_EMBEDDED_HAN = 8  # ... and to be recognised inside a longer text (a whole sentence)
 _PATTERNS: WeakKeyDictionary[Any, list[_Template]] = WeakKeyDictionary()  # per catalogue
-_SHOWN: WeakKeyDictionary[Any, dict[str, str]] = WeakKeyDictionary()  # per catalogue
+_SHOWN: WeakKeyDictionary[Any, dict[tuple[Hashable, str], str]] = (
+    WeakKeyDictionary()
+)  # per catalogue
 _SHOWN_MAX = 5000
 
 
@@ -104,10 +109,29 @@ def N_(message: str) -> str:
 
 
 def translate_stored(value: Any) -> Any:
-    """A stored Chinese text (see above) in the request's language; anything else unchanged."""
+    """A stored Chinese text (see above) in the request's language; anything else unchanged.
+
+    Sentences the process models wrote (their scripts' string literals) are looked up in the
+    deployed models' own translations first (`app.services.model_texts`)."""
     if not isinstance(value, str) or not value or not is_english():
         return value
-    return _shown(value)
+    return _model_first(value)
+
+
+def translate_catalogue(
+    value: str, model: Mapping[str, str] | None = None, key: Hashable = None
+) -> str:
+    """`translate_stored` by the application's catalogue, with `model` (a process model's
+    translations, identified by `key`) for the values of catalogue messages (for `model_texts`)."""
+    if not value or not is_english():
+        return value
+    return _shown(value, model, key)
+
+
+def _model_first(text: str) -> str:
+    from app.services.model_texts import stored_first
+
+    return stored_first(text)
 
 
 def translate_stored_deep(value: Any) -> Any:
@@ -115,7 +139,7 @@ def translate_stored_deep(value: Any) -> Any:
     if not is_english():
         return value
     if isinstance(value, str):
-        return _shown(value)
+        return _model_first(value) if value else value
     if isinstance(value, Mapping):
         return {k: translate_stored_deep(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -129,7 +153,9 @@ class _Template:
     def __init__(self, msgid: str, pattern: re.Pattern[str], han: int, embeddable: bool):
         self.msgid, self.pattern, self.han, self.embeddable = msgid, pattern, han, embeddable
 
-    def render(self, match: re.Match[str], depth: int) -> str:
+    def render(
+        self, match: re.Match[str], depth: int, model: Mapping[str, str] | None = None
+    ) -> str:
         if not self.pattern.groups:
             return str(gettext(self.msgid))
         values: dict[str, Any] = {}
@@ -137,24 +163,28 @@ class _Template:
             if group.endswith("__d"):
                 values[group.removesuffix("__d")] = int(found)
             else:
-                values[group] = _translate(found, depth + 1)
+                values[group] = _translate(found, depth + 1, model)
         return str(gettext(self.msgid)) % values
 
 
-def _shown(text: str) -> str:
+def _shown(text: str, model: Mapping[str, str] | None = None, key: Hashable = None) -> str:
     """`_translate` with a memory per catalogue (pages show the same reasons many times)."""
     translations = get_translations()
     memory = _SHOWN.setdefault(translations, {})
-    if text not in memory:
+    remembered = (key, text) if model else (None, text)
+    if remembered not in memory:
         if len(memory) >= _SHOWN_MAX:
             memory.clear()
-        memory[text] = _translate(text, 0)
-    return memory[text]
+        memory[remembered] = _translate(text, 0, model or {})
+    return memory[remembered]
 
 
-def _translate(text: str, depth: int) -> str:
+def _translate(text: str, depth: int, model: Mapping[str, str] | None = None) -> str:
     if not _HAN.search(text):
         return text
+    model = model or {}
+    if text in model:  # a text of the process model (a name inside a stored message)
+        return model[text]
     shown = str(gettext(text))
     if shown != text or depth > _MAX_DEPTH:
         return shown
@@ -163,16 +193,16 @@ def _translate(text: str, depth: int) -> str:
         if template.pattern.groups:
             match = template.pattern.fullmatch(text)
             if match:
-                return template.render(match, depth)
+                return template.render(match, depth, model)
     for joiner, english in _JOINERS:
         if joiner in text:
             parts = text.split(joiner)
-            done = [_translate(p, depth + 1) if p else p for p in parts]
+            done = [_translate(p, depth + 1, model) if p else p for p in parts]
             if done != parts:
                 return english.join(done)
     for template in templates:  # marked texts inside a longer text (a model's sentence)
         if template.embeddable and _HAN.search(text):
-            text = template.pattern.sub(lambda m, t=template: t.render(m, depth), text)
+            text = template.pattern.sub(lambda m, t=template: t.render(m, depth, model), text)
     return text
 
 

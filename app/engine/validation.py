@@ -34,6 +34,8 @@ from app.engine.validation_dmn import check_dmn
 from app.engine.validation_support import lint_support, processes, report_scope
 
 EXTENSIONS = (".bpmn", ".dmn", ".json")
+TRANSLATION_SUFFIX = ".i18n.json"  # <process id>.i18n.json: the model's texts in other languages
+TRANSLATION_LOCALES = ("en",)
 _DTD = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.I)
 _ENCODING = re.compile(r"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([^\"']+)", re.I)
 # Parser messages our own lint already reports more precisely for the same element.
@@ -86,7 +88,8 @@ class _Bundle:
     names: set[str] = field(default_factory=set)
     bpmn: dict[str, etree._Element] = field(default_factory=dict)
     dmn: dict[str, etree._Element] = field(default_factory=dict)
-    json_docs: dict[str, Any] = field(default_factory=dict)
+    json_docs: dict[str, Any] = field(default_factory=dict)  # form schemas
+    translations: dict[str, Any] = field(default_factory=dict)  # <process>.i18n.json
     schemas_checked: set[str] = field(default_factory=set)
 
     def add(
@@ -135,6 +138,7 @@ def validate_bundle(
                 _guarded(bundle, name, lambda n=name, r=root: lint_bpmn(bundle, n, r))
                 _guarded(bundle, name, lambda n=name, r=root: lint_support(bundle, n, r))
             _lint_dmn_files(bundle)
+            _guarded(bundle, "", lambda: _check_translation_targets(bundle))
             if bundle.bpmn:
                 _guarded(bundle, "", lambda: _parse(bundle, check))
     except Exception as exc:  # noqa: BLE001 - never a stack trace to the uploader
@@ -208,7 +212,9 @@ def _load(bundle: _Bundle, name: str, data: bytes, max_bytes: int) -> None:
             f"The file is not UTF-8 (line {line}). Save it as UTF-8.",
         )
         return
-    if name.lower().endswith(".json"):
+    if name.lower().endswith(TRANSLATION_SUFFIX):
+        _load_translations(bundle, name, text)
+    elif name.lower().endswith(".json"):
         _load_json(bundle, name, text)
     elif _xml_text_ok(bundle, name, text):
         _load_xml(bundle, name, data)
@@ -312,6 +318,94 @@ def _load_json(bundle: _Bundle, name: str, text: str) -> None:
         )
     except RecursionError:
         bundle.add(name, None, None, "JSON 嵌套过深。", "The JSON is nested too deeply.")
+
+
+def _load_translations(bundle: _Bundle, name: str, text: str) -> None:
+    """`{"en": {"<Chinese text of the model>": "<English>", ...}}`: objects of non-empty strings."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        bundle.add(
+            name,
+            exc.lineno,
+            None,
+            f"翻译文件 JSON 格式错误（第 {exc.lineno} 行）：{exc.msg}。",
+            f"Malformed JSON in the translation file (line {exc.lineno}): {exc.msg}.",
+        )
+        return
+    except RecursionError:
+        bundle.add(name, None, None, "JSON 嵌套过深。", "The JSON is nested too deeply.")
+        return
+    shape_zh = '格式应为 {"en": {"模型中的中文文本": "英文译文", …}}'
+    shape_en = 'the shape is {"en": {"<Chinese text of the model>": "<English>", …}}'
+    if not isinstance(doc, dict):
+        bundle.add(
+            name,
+            None,
+            None,
+            f"翻译文件的内容不是 JSON 对象：{shape_zh}。",
+            f"The translation file is not a JSON object: {shape_en}.",
+        )
+        return
+    ok = True
+    for locale, texts in doc.items():
+        if not isinstance(texts, dict):
+            bundle.add(
+                name,
+                None,
+                None,
+                f"翻译文件中语言 {str(locale)[:20]!r} 的内容不是 JSON 对象：{shape_zh}。",
+                f"The texts for locale {str(locale)[:20]!r} are not a JSON object: {shape_en}.",
+            )
+            ok = False
+            continue
+        bad = [k for k, v in texts.items() if not k or not isinstance(v, str) or not v.strip()]
+        if bad:
+            shown = "、".join(repr(k[:40]) for k in bad[:5])
+            shown_en = ", ".join(repr(k[:40]) for k in bad[:5])
+            bundle.add(
+                name,
+                None,
+                None,
+                f"翻译文件中语言 {str(locale)[:20]!r} 有 {len(bad)} 条译文为空或不是字符串"
+                f"（{shown}）。每条译文都必须是非空字符串。",
+                f"{len(bad)} translations for locale {str(locale)[:20]!r} are empty or not "
+                f"strings ({shown_en}). Each translation must be a non-empty string.",
+            )
+            ok = False
+        if locale not in TRANSLATION_LOCALES:
+            bundle.add(
+                name,
+                None,
+                None,
+                f"翻译文件中的语言 {str(locale)[:20]!r} 不受支持，将被忽略"
+                f"（支持：{'、'.join(TRANSLATION_LOCALES)}）。",
+                f"Locale {str(locale)[:20]!r} of the translation file is not supported and is "
+                f"ignored (supported: {', '.join(TRANSLATION_LOCALES)}).",
+                severity="warning",
+            )
+    if ok:
+        bundle.translations[name] = doc
+
+
+def _check_translation_targets(bundle: _Bundle) -> None:
+    """A translation file names its process: warn when the bundle has no such process."""
+    ids = {p.get("id") for root in bundle.bpmn.values() for p in processes(root)}
+    for name in bundle.names:
+        if not name.lower().endswith(TRANSLATION_SUFFIX):
+            continue
+        key = name[: -len(TRANSLATION_SUFFIX)]
+        if key not in ids:
+            bundle.add(
+                name,
+                None,
+                None,
+                f"翻译文件 {name} 对应的流程 {key!r} 不在上传的文件中，它不会被使用。"
+                f"文件名应为“流程 id.i18n.json”。",
+                f"The translation file {name} is for process {key!r}, which is not in the "
+                f"upload, so it is not used. Name it <process id>.i18n.json.",
+                severity="warning",
+            )
 
 
 def _lint_dmn_files(bundle: _Bundle) -> None:

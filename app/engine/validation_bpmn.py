@@ -376,10 +376,11 @@ def _check_form(ctx: LintContext, add: Add, task: etree._Element) -> None:
     xpath = "bpmn:extensionElements/spiffworkflow:properties//spiffworkflow:property"
     props = {p.get("name"): p.get("value") for p in task.xpath(xpath, namespaces=NS)}
     who_zh, who_en = describe(task)
-    uploaded = "、".join(sorted(n for n in ctx.names if n.endswith(".json"))) or "无"
+    forms = {n for n in ctx.names if n.endswith(".json") and not n.endswith(".i18n.json")}
+    uploaded = "、".join(sorted(forms)) or "无"
     for prop in (FORM_PROPERTY, UI_PROPERTY):
         value = props.get(prop)
-        if (value is None and prop == UI_PROPERTY) or (value in ctx.names and ".json" in value):
+        if (value is None and prop == UI_PROPERTY) or value in forms:
             continue
         zh = f"的表单文件 {value!r} 不在上传文件中" if value else f"缺少表单属性 {prop}"
         en = f"names form file {value!r}, which is not uploaded" if value else f"lacks {prop}"

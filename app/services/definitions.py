@@ -18,7 +18,7 @@ from app.engine import specs
 from app.engine.serializer import spec_to_json
 from app.engine.validation import BundleCheck, Problem, validate_bundle
 from app.models import ProcessVersion, User
-from app.services import audit
+from app.services import audit, model_texts
 from app.services.errors import InvalidInputError, NotFoundError
 from app.services.handlers import HANDLERS
 
@@ -54,7 +54,7 @@ def check_bundle(files: Mapping[str, bytes]) -> BundleCheck:
 
 
 def read_bundle_dir(path: Path) -> dict[str, bytes]:
-    """The .bpmn, .dmn and form .json files of a directory (not recursive)."""
+    """The .bpmn, .dmn, form .json and .i18n.json files of a directory (not recursive)."""
     if not path.is_dir():
         raise NotFoundError(_("目录不存在：%(path)s", path=path))
     return {
@@ -89,6 +89,7 @@ def deploy_bundle(
     too_long = _too_long(check.parser, process_ids)
     if too_long:
         raise BundleInvalidError(too_long)
+    # form schemas, and each process's translations (<process id>.i18n.json), kept together
     forms = {name: json.loads(body) for name, body in files.items() if name.endswith(".json")}
     texts = {name: body.decode("utf-8") for name, body in files.items()}
     return [_deploy_process(session, check.parser, pid, forms, texts, actor) for pid in process_ids]
@@ -156,6 +157,9 @@ def _deploy_process(
     spec_json = spec_to_json(spec, subprocess_specs)
     all_specs = [spec, *subprocess_specs.values()]
     used_forms = {name: forms[name] for name in sorted(_form_files(all_specs)) if name in forms}
+    translation = model_texts.file_name(pid)
+    if translation in forms:  # versioned with the model: part of the digest
+        used_forms[translation] = forms[translation]
     digest = hashlib.sha256(
         (spec_json + json.dumps(used_forms, sort_keys=True, ensure_ascii=False)).encode()
     ).hexdigest()

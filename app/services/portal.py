@@ -31,7 +31,7 @@ from app.models import (
     Subject,
     User,
 )
-from app.services import audit, instances, repair, rongque
+from app.services import audit, instances, model_texts, repair, rongque
 from app.services import documents as issued_documents
 from app.services.calendar import get_calendar
 from app.services.errors import InvalidInputError, NotFoundError
@@ -400,7 +400,8 @@ def expected_now(
     instance: ProcessInstance, my_tasks: list[HumanTask], outcome: dict[str, str] | None
 ) -> str:
     if my_tasks:
-        return _("请办理：") + _("、").join(t.name for t in my_tasks)
+        names = (model_texts.model_text(instance.version, t.name) for t in my_tasks)
+        return _("请办理：") + _("、").join(names)
     if instance.status == "running":
         return _("无需操作，等待工作人员处理。")
     if instance.status == "error":
@@ -454,11 +455,11 @@ def _local(value: str | datetime | None) -> str:
     return moment.astimezone(_tz()).strftime("%Y-%m-%d %H:%M")
 
 
-def _timeline_detail(entry: dict[str, Any]) -> str:
+def _timeline_detail(entry: dict[str, Any], version: Any = None) -> str:
     details = entry.get("details") or {}
     action = entry["action"]
     if action.startswith("task.") and (details.get("name") or details.get("task")):
-        return str(details.get("name") or details.get("task"))
+        return str(model_texts.model_text(version, str(details.get("name") or details.get("task"))))
     if action == "instance.started":
         return str(PROCESS_LABELS.get(details.get("process_key", ""), ""))
     for key in ("reason", "outcome_reason"):
@@ -508,7 +509,7 @@ def application_detail(session: Session, actor: User, instance_id: int) -> dict[
             "at": _local(e["at"]),
             "who": _who(e.get("actor") or "", names),
             "label": ACTION_LABELS.get(e["action"], e["action"]),
-            "detail": _timeline_detail(e),
+            "detail": _timeline_detail(e, instance.version),
         }
         for e in data["history"]
         if not e["action"].startswith("auth.")

@@ -14,6 +14,7 @@ from app.engine import runner
 from app.i18n import translate_stored_deep
 from app.models import HumanTask, ProcessInstance, Role, User
 from app.services import host
+from app.services.model_texts import model_text, model_text_deep
 
 logger = logging.getLogger(__name__)
 _jinja = SandboxedEnvironment(autoescape=True)  # process owners write these templates
@@ -32,19 +33,26 @@ def _visible(data: dict[str, Any], actor: User) -> dict[str, Any]:
     return shown
 
 
-def render_instructions(template: str | None, data: dict[str, Any]) -> str | None:
+def render_instructions(
+    template: str | None, data: dict[str, Any], version: Any = None
+) -> str | None:
     """Render `instructionsForEndUser` in Jinja's sandbox; a broken template shows as plain text.
 
-    The template is the process model's own text; the texts the application stored in the data
-    (reasons, labels) are shown in the request's language (`translate_stored`).
+    The template is the process model's own text, in the request's language when `version`
+    translates it (`model_texts`); the texts stored in the data (the model's sentences, the
+    application's reasons and labels) are shown in the request's language too.
     """
     if not template:
         return None
-    try:
-        return _jinja.from_string(template).render(**translate_stored_deep(data))
-    except (TemplateError, TypeError, ValueError) as exc:
-        logger.warning("instructions template failed: %s", exc)
-        return str(escape(template))  # shown as text, never as markup
+    shown_data = model_text_deep(version, data) if version is not None else data
+    shown_data = translate_stored_deep(shown_data) if version is None else shown_data
+    translated = model_text(version, template) if version is not None else template
+    for text in dict.fromkeys((translated, template)):
+        try:
+            return _jinja.from_string(text).render(**shown_data)
+        except (TemplateError, TypeError, ValueError) as exc:
+            logger.warning("instructions template failed: %s", exc)
+    return str(escape(template))  # shown as text, never as markup
 
 
 def task_view(session: Session, task: HumanTask, actor: User) -> dict[str, Any]:
@@ -64,6 +72,6 @@ def task_view(session: Session, task: HumanTask, actor: User) -> dict[str, Any]:
         return {"instructions": None, "data": {}}
     data = runner.jsonable(view.data)
     return {
-        "instructions": render_instructions(view.instructions, data),
+        "instructions": render_instructions(view.instructions, data, instance.version),
         "data": _visible(data, actor),
     }

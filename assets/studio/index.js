@@ -127,7 +127,10 @@ class Studio {
       get readOnly() {
         return studio.readOnly;
       },
-      forms: () => Object.keys(studio.texts).filter((n) => n.endsWith(".json")).sort(),
+      forms: () =>
+        Object.keys(studio.texts)
+          .filter((n) => n.endsWith(".json") && !n.endsWith(".i18n.json"))
+          .sort(),
       decisions: () => studio.decisionList,
       openFile: (name, focus) => studio.showTab(name, focus),
       createForm: (taskId) => studio.createForm(taskId),
@@ -230,6 +233,7 @@ class Studio {
       const hidden = !related.has(name);
       if (hidden) others.push(name);
       if (name.endsWith(".dmn")) this.addTab(name, new DmnTab(this, name), hidden);
+      else if (name.endsWith(".i18n.json")) this.addTab(name, new RawTab(this, name), hidden);
       else if (name.endsWith(".json")) this.addTab(name, new FormTab(this, name), hidden);
       else this.addTab(name, new RawTab(this, name), hidden);
     }
@@ -271,6 +275,7 @@ class Studio {
     const main = this.texts[this.mainFile] || "";
     const prefix = `${this.config.key}__`;
     for (const name of Object.keys(this.texts)) if (name.startsWith(prefix)) related.add(name);
+    if (this.texts[`${this.config.key}.i18n.json`] !== undefined) related.add(`${this.config.key}.i18n.json`);
     for (const m of main.matchAll(/name="formJsonSchemaFilename"\s+value="([^"]+)"/g)) related.add(m[1]);
     const called = new Set([...main.matchAll(/calledDecisionId>([^<]+)</g)].map((m) => m[1].trim()));
     for (const d of this.decisionList) if (called.has(d.id)) related.add(d.file);

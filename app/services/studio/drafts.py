@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from app.engine.validation import Problem
 from app.models import InstanceStatus, ProcessDraft, ProcessInstance, ProcessVersion, User
 from app.models.base import utcnow
-from app.services import audit, definitions
+from app.services import audit, definitions, model_texts
 from app.services.definitions import BundleInvalidError, Deployed
 from app.services.errors import ConflictError, InvalidInputError, NotFoundError
 from app.services.host import SETTINGS
@@ -85,7 +85,8 @@ def main_file(files: Mapping[str, str], key: str) -> str | None:
 
 
 def bundle_for_key(files: Mapping[str, str], key: str) -> dict[str, str]:
-    """The files of `key` in a bundle: its BPMN file, every .dmn and every form .json."""
+    """The files of `key` in a bundle: its BPMN file, every .dmn and every form .json, and its
+    translations (`<key>.i18n.json`)."""
     defining = [
         name
         for name in files
@@ -94,10 +95,13 @@ def bundle_for_key(files: Mapping[str, str], key: str) -> dict[str, str]:
     ]
     if not defining:
         raise NotFoundError(_("版本文件中没有定义流程 %(key)s 的 BPMN 文件。", key=key))
+    own_texts = model_texts.file_name(key)  # of the translation files, only its own
     return {
         name: files[name]
         for name in sorted(files)
-        if name in defining or name.lower().endswith((".dmn", ".json"))
+        if name in defining
+        or name == own_texts
+        or (name.lower().endswith((".dmn", ".json")) and not model_texts.is_translation_file(name))
     }
 
 

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance, Role, User
-from app.services import attachments, tasks
+from app.services import attachments, model_texts, tasks
 from app.services.calendar import get_calendar
 from app.services.errors import ConflictError, InvalidInputError, ServiceError
 from app.services.forms import validate_form
@@ -67,11 +67,13 @@ def _form_context(
     errors: dict[str, list[str]] | None,
 ) -> dict[str, Any]:
     errors = schema_form.attach_errors(schema or {}, errors or {})
-    fields = schema_form.build_fields(schema, values or {}, errors)
+    # labels in the page's language; field names, values and enum values stay as they are
+    shown = model_texts.schema_text(model_texts.version_of(task), schema)
+    fields = schema_form.build_fields(shown, values or {}, errors)
     mb = current_app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024)
     return {
         "task": task,
-        "schema": schema or {},
+        "schema": shown or {},
         "fields": fields,
         "form_errors": errors.get("_form", []),
         "has_errors": bool(errors),
@@ -200,7 +202,7 @@ def submit(task_id: str) -> Response | tuple[str, int]:
         return _conflict(task_id, exc.message, incident=True)
     except ConflictError as exc:
         return _conflict(task_id, exc.message)
-    flash(_("任务“%(name)s”已办理完毕。", name=task.name), "success")
+    flash(_("任务“%(name)s”已办理完毕。", name=model_texts.text_of(task.name, task)), "success")
     target = url_for("tasks.task_page", task_id=next_id) if next_id else _home_url()
     if request.headers.get("HX-Request"):
         response = Response(status=204)

@@ -66,9 +66,9 @@ def test_draft_from_version_holds_its_bpmn_and_every_dmn_and_form(
     names = set(draft.files)
     assert "credit_repair.bpmn" in names
     assert not any(n.endswith(".bpmn") and n != "credit_repair.bpmn" for n in names)
-    assert {n for n in BUNDLE.iterdir() if n.suffix in (".dmn", ".json")} == {
-        BUNDLE / n for n in names if not n.endswith(".bpmn")
-    }
+    own = {n for n in BUNDLE.iterdir() if n.suffix in (".dmn", ".json")}
+    own -= {n for n in BUNDLE.glob("*.i18n.json") if n.name != "credit_repair.i18n.json"}
+    assert own == {BUNDLE / n for n in names if not n.endswith(".bpmn")}
     assert drafts.main_file(draft.files, "credit_repair") == "credit_repair.bpmn"
     assert draft.base_version_id is not None and draft.status == "open"
     [event] = _actions(deployed, "studio.draft_created")
@@ -376,3 +376,43 @@ def test_overview_counts_versions_and_drafts(deployed: Session, owner: User) -> 
     assert rows["credit_repair"]["drafts"] == 1 and rows["credit_repair"]["versions"] == 1
     assert rows["brand_new"]["latest"] is None and rows["brand_new"]["name"] == "全新流程"
     assert rows["credit_repair"]["instances"]["running"] == 0
+
+
+# --- translations (<key>.i18n.json) -------------------------------------------------------------
+
+
+def test_a_draft_from_a_version_carries_only_its_own_translations(
+    deployed: Session, owner: User
+) -> None:
+    draft = drafts.create_from_version(deployed, "credit_repair", None, owner)
+    translations = sorted(n for n in draft.files if n.endswith(".i18n.json"))
+    assert translations == ["credit_repair.i18n.json"]
+    assert drafts.validate(draft)["ok"]
+
+
+def test_import_save_and_deploy_a_draft_with_translations(deployed: Session, owner: User) -> None:
+    files = drafts.blank_bundle("translated_proc", "翻译的流程")
+    files["translated_proc.i18n.json"] = json.dumps(
+        {"en": {"翻译的流程": "Translated process"}}, ensure_ascii=False
+    )
+    uploads = {name: text.encode() for name, text in files.items()}
+    draft = drafts.create_from_upload(deployed, uploads, owner)
+    assert "translated_proc.i18n.json" in draft.files
+    result = drafts.validate(draft)
+    assert result["ok"], result["problems"]
+    assert not [p for p in result["problems"] if p["file"].endswith(".i18n.json")]
+
+    changed = dict(draft.files)
+    changed["translated_proc.i18n.json"] = '{"en": {"翻译的流程": ""}}'
+    saved = drafts.save(deployed, draft.id, changed, draft.lock_version, owner)
+    with pytest.raises(BundleInvalidError) as caught:
+        drafts.deploy(deployed, saved.id, owner)
+    assert [p["file"] for p in caught.value.problems] == ["translated_proc.i18n.json"]
+
+    changed["translated_proc.i18n.json"] = files["translated_proc.i18n.json"]
+    saved = drafts.save(deployed, draft.id, changed, saved.lock_version, owner)
+    done = drafts.deploy(deployed, saved.id, owner)
+    version = definitions.get_version(deployed, "translated_proc", done.deployed.version)
+    assert version.forms["translated_proc.i18n.json"] == {
+        "en": {"翻译的流程": "Translated process"}
+    }
