@@ -43,6 +43,8 @@ def init_app(app: Flask) -> None:
         # Flask-Babel caches the locale on `g`; an application context that outlives one
         # request (tests, CLI-driven requests) must not carry the previous request's language.
         refresh()
+        if "lang" in request.args:
+            get_locale()  # keeps a ?lang= choice even when the response is only a redirect
 
     @app.context_processor
     def _locale_context() -> dict[str, object]:

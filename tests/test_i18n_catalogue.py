@@ -261,3 +261,11 @@ def test_validation_messages_follow_the_language(client: FlaskClient, seeded: Se
     assert "The USCC must have 18 characters; you entered 17." in text
     assert "The password must have at least" in text
     assert not HAN.search(" ".join(_untranslated(text, ["示例"])))
+
+
+def test_lang_parameter_on_a_redirecting_url_is_kept(app: Flask, seeded: Session) -> None:
+    browser = app.test_client()
+    login(browser, "owner")
+    response = browser.get("/?lang=en")
+    assert response.status_code in (302, 303)  # the owner's home redirects to the studio
+    assert '<html lang="en"' in browser.get(response.headers["Location"]).text
