@@ -519,6 +519,15 @@ LANG = _param(
         "已登录用户的语言设置，否则为中文。"
     ),
 )
+FORM_LANG = _param(
+    "lang",
+    "query",
+    _str(enum=list(LOCALES)),
+    _l(
+        "表单文字（标题、说明、选项名称）的语言，取自流程模型的翻译；字段名与选项值不变。"
+        "缺省规则同 openapi.json 的 lang 参数。"
+    ),
+)
 
 # Integration token scope → the operations it opens.
 SCOPES = {
@@ -812,7 +821,7 @@ def _paths() -> dict[str, Any]:
                 ),
                 {"200": _ok(_l("任务。"), _ref("TaskDetail"))},
                 (404,),
-                parameters=[TASK_ID],
+                parameters=[TASK_ID, FORM_LANG],
             )
         },
         "/tasks/{task_id}/claim": {

@@ -10,7 +10,7 @@ from app.api.common import api_user, json_body, token_required
 from app.api.pagination import Filters, paginate
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance
-from app.services import instances, task_views, tasks
+from app.services import instances, model_texts, task_views, tasks
 from app.services.uow import transaction
 
 
@@ -46,7 +46,9 @@ def get_task(task_id: str) -> Response:
     task = tasks.get_task(db.session, task_id, api_user())
     instance = db.session.get(ProcessInstance, task.instance_id)
     body = tasks.task_dict(task)
-    body["form"] = instance.version.forms.get(task.form_file or "") if instance else None
+    form = instance.version.forms.get(task.form_file or "") if instance else None
+    # labels in the request's language (?lang=en); field names and enum values never change
+    body["form"] = model_texts.schema_text(instance.version, form) if instance else None
     body.update(task_views.task_view(db.session, task, api_user()))
     body["instance"] = (
         instances.instance_dict(db.session, instance, api_user())

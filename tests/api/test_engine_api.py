@@ -599,5 +599,8 @@ def test_task_details_show_rendered_instructions_and_data(client, seeded) -> Non
     task_id = started.json["tasks"][0]["id"]
     details = client.get(f"/api/v1/tasks/{task_id}", headers=headers).json
     assert details["form"]["type"] == "object"
+    english = client.get(f"/api/v1/tasks/{task_id}?lang=en", headers=headers).json["form"]
+    assert details["form"]["title"] != english["title"] and english["title"].isascii()
+    assert english["properties"].keys() == details["form"]["properties"].keys()
     assert isinstance(details["data"], dict) and details["data"]
     assert details["instructions"] is None or "{{" not in details["instructions"]
