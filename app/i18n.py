@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -138,14 +138,17 @@ def _model_first(text: str) -> str:
 
 def translate_stored_deep(value: Any) -> Any:
     """`translate_stored` applied to every string in nested dicts and lists."""
-    if not is_english():
-        return value
+    return map_strings(value, _model_first) if is_english() else value
+
+
+def map_strings(value: Any, convert: Callable[[str], str]) -> Any:
+    """`value` with `convert` applied to every non-empty string in nested dicts and lists."""
     if isinstance(value, str):
-        return _model_first(value) if value else value
+        return convert(value) if value else value
     if isinstance(value, Mapping):
-        return {k: translate_stored_deep(v) for k, v in value.items()}
+        return {k: map_strings(v, convert) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [translate_stored_deep(v) for v in value]
+        return [map_strings(v, convert) for v in value]
     return value
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from flask import Flask, g, has_app_context
 from sqlalchemy import select
 
-from app.i18n import is_english, translate_catalogue
+from app.i18n import is_english, map_strings, translate_catalogue
 
 SUFFIX = ".i18n.json"
 LOCALES = ("en",)
@@ -135,17 +135,7 @@ def model_text_deep(version: Any, value: Any) -> Any:
     if not is_english():
         return value
     translations = stored_translations(version)
-    return _deep(translations, value)
-
-
-def _deep(translations: Texts, value: Any) -> Any:
-    if isinstance(value, str):
-        return lookup(translations, value) if value else value
-    if isinstance(value, dict):
-        return {k: _deep(translations, v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_deep(translations, v) for v in value]
-    return value
+    return map_strings(value, lambda text: lookup(translations, text))
 
 
 def schema_text(version: Any, schema: dict[str, Any] | None) -> dict[str, Any] | None:
